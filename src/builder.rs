@@ -1,0 +1,266 @@
+//! Building a `VError`: the full set of options, and the message type the
+//! constructors take.
+
+use std::borrow::Cow;
+use std::error::Error;
+use std::fmt;
+use std::panic;
+
+use serde::Serialize;
+
+use crate::backtrace::{self, Backtrace};
+use crate::error::{Cause, Inner, Sources, VError};
+use crate::info::{self, Info};
+use crate::location::Location;
+
+/// A message for a new error: a `&'static str` (stored without allocating), a
+/// `String`, or `format_args!(..)` (stored without allocating when it has no
+/// arguments).
+///
+/// ```
+/// use verror::VError;
+/// let n = 3;
+/// assert_eq!(VError::new("static").to_string(), "static");
+/// assert_eq!(VError::new(format!("{n} issues")).to_string(), "3 issues");
+/// assert_eq!(VError::new(format_args!("{n} issues")).to_string(), "3 issues");
+/// ```
+pub struct Message(Cow<'static, str>);
+
+impl From<&'static str> for Message {
+    fn from(text: &'static str) -> Message {
+        Message(Cow::Borrowed(text))
+    }
+}
+
+impl From<String> for Message {
+    fn from(text: String) -> Message {
+        Message(Cow::Owned(text))
+    }
+}
+
+impl From<Cow<'static, str>> for Message {
+    fn from(text: Cow<'static, str>) -> Message {
+        Message(text)
+    }
+}
+
+impl From<fmt::Arguments<'_>> for Message {
+    fn from(args: fmt::Arguments<'_>) -> Message {
+        match args.as_str() {
+            Some(text) => Message(Cow::Borrowed(text)),
+            None => Message(Cow::Owned(fmt::format(args))),
+        }
+    }
+}
+
+/// How a new error decides on a backtrace.
+#[derive(Clone, Copy)]
+enum BacktracePolicy {
+    /// As the environment says (`RUST_LIB_BACKTRACE`, then `RUST_BACKTRACE`).
+    Env,
+    Always,
+    Never,
+}
+
+/// Every option of a new [`VError`], node-verror's `new VError(options, ...)`.
+///
+/// ```
+/// use verror::VError;
+///
+/// let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset");
+/// let err = VError::builder()
+///     .name("ConnectionError")
+///     .info("peer", "127.0.0.1:50412")
+///     .info("conn_id", 7)
+///     .cause(io)
+///     .message(format_args!("connection {} lost", 7))
+///     .build();
+///
+/// assert_eq!(err.name(), "ConnectionError");
+/// assert_eq!(format!("{err:#}"), "connection 7 lost: connection reset");
+/// assert_eq!(err.own_info().get("conn_id"), Some(&serde_json::json!(7)));
+/// ```
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct Builder {
+    name: Option<Cow<'static, str>>,
+    message: Option<Cow<'static, str>>,
+    info: Info,
+    sources: Sources,
+    skip_cause_message: bool,
+    backtrace: BacktracePolicy,
+}
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder {
+            name: None,
+            message: None,
+            info: Info::new(),
+            sources: Sources::None,
+            skip_cause_message: false,
+            backtrace: BacktracePolicy::Env,
+        }
+    }
+}
+
+impl Builder {
+    /// The error's name (default `"VError"`). An empty name keeps the default, as in
+    /// node-verror.
+    pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Builder {
+        let name = name.into();
+        if !name.is_empty() {
+            self.name = Some(name);
+        }
+        self
+    }
+
+    /// The error's own (short) message.
+    pub fn message(mut self, message: impl Into<Message>) -> Builder {
+        self.message = Some(message.into().0);
+        self
+    }
+
+    /// The cause: any error, a `VError` included (moved in as it is, never boxed twice).
+    pub fn cause<E: Error + Send + Sync + 'static>(mut self, cause: E) -> Builder {
+        self.sources = Sources::Cause(Cause::new(cause));
+        self
+    }
+
+    /// The cause, already boxed (an `anyhow::Error` or `eyre::Report` converted with
+    /// `into()`, say). It answers to the name `"Error"`.
+    pub fn cause_boxed(mut self, cause: Box<dyn Error + Send + Sync + 'static>) -> Builder {
+        self.sources = Sources::Cause(Cause::Foreign {
+            name: crate::chain::FOREIGN_NAME,
+            error: cause,
+        });
+        self
+    }
+
+    /// An info field: any `Serialize` value, stored as JSON. Setting a key again
+    /// replaces its value. A value with no JSON form is stored as the text of why.
+    pub fn info(mut self, key: impl Into<Cow<'static, str>>, value: impl Serialize) -> Builder {
+        self.info.insert(key, info::to_value(&value));
+        self
+    }
+
+    /// Hides the cause's text from [`VError::message`] and `{:#}` (node-verror's
+    /// `WError`, `skipCauseMessage`): the story a reader sees stops at this level,
+    /// while the cause stays reachable through `source()`, info and lookups.
+    pub fn skip_cause_message(mut self) -> Builder {
+        self.skip_cause_message = true;
+        self
+    }
+
+    /// Forces a backtrace on (`true`) or off (`false`), whatever the environment says.
+    /// Wrapping an error whose chain already holds a backtrace never captures another.
+    pub fn backtrace(mut self, capture: bool) -> Builder {
+        self.backtrace = if capture {
+            BacktracePolicy::Always
+        } else {
+            BacktracePolicy::Never
+        };
+        self
+    }
+
+    /// Builds the error, recording the caller's location.
+    #[track_caller]
+    #[must_use]
+    pub fn build(self) -> VError {
+        let location = Location::caller(panic::Location::caller());
+        self.build_at(location)
+    }
+
+    /// Makes this error a MultiError holding `errors` (see [`VError::multi`]): its
+    /// cause is the first, [`VError::errors`] gives them all. Unless set, the name is
+    /// `"MultiError"` and the message `first of N errors`. Replaces any cause.
+    pub fn errors(mut self, errors: impl IntoIterator<Item = VError>) -> Builder {
+        self.sources = Sources::Multi(errors.into_iter().collect());
+        self
+    }
+
+    pub(crate) fn build_at(self, location: Location) -> VError {
+        let wanted = match self.backtrace {
+            BacktracePolicy::Env => backtrace::enabled_by_env(),
+            BacktracePolicy::Always => true,
+            BacktracePolicy::Never => false,
+        };
+        let backtrace = if wanted && !sources_have_backtrace(&self.sources) {
+            Some(Backtrace::capture())
+        } else {
+            None
+        };
+        let (default_name, default_message) = match &self.sources {
+            Sources::Multi(errors) => {
+                let n = errors.len();
+                let plural = if n == 1 { "" } else { "s" };
+                (VError::MULTI_NAME, Cow::Owned(format!("first of {n} error{plural}")))
+            }
+            _ => (VError::DEFAULT_NAME, Cow::Borrowed("")),
+        };
+        VError::from_inner(Inner {
+            name: self.name.unwrap_or(Cow::Borrowed(default_name)),
+            short: self.message.unwrap_or(default_message),
+            info: self.info,
+            skip_cause_message: self.skip_cause_message,
+            sources: self.sources,
+            location: Some(location),
+            backtrace,
+        })
+    }
+}
+
+/// Whether a backtrace was already captured below: one per chain is enough.
+fn sources_have_backtrace(sources: &Sources) -> bool {
+    match sources {
+        Sources::None => false,
+        Sources::Cause(cause) => crate::chain::find_backtrace(cause.as_error()).is_some(),
+        Sources::Multi(errors) => errors.iter().any(|e| crate::chain::find_backtrace(e).is_some()),
+    }
+}
+
+impl VError {
+    /// A root error with a message.
+    ///
+    /// ```
+    /// let err = verror::VError::new("disk full");
+    /// assert_eq!(format!("{err:#}"), "disk full");
+    /// ```
+    #[track_caller]
+    pub fn new(message: impl Into<Message>) -> VError {
+        Builder::default().message(message).build()
+    }
+
+    /// An error with a message and a cause (node-verror's `new VError(cause, msg)`).
+    ///
+    /// ```
+    /// use verror::VError;
+    /// let err = VError::wrap(VError::new("root cause"), "proximate cause");
+    /// assert_eq!(format!("{err:#}"), "proximate cause: root cause");
+    /// ```
+    #[track_caller]
+    pub fn wrap<E: Error + Send + Sync + 'static>(cause: E, message: impl Into<Message>) -> VError {
+        Builder::default().cause(cause).message(message).build()
+    }
+
+    /// A builder for every option: name, cause, info fields, skipping the cause's
+    /// message, backtrace on or off.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// A MultiError: several errors as one, node-verror's `new MultiError(errors)`. Its
+    /// message is `first of N errors: ` followed by the first error's message, its
+    /// cause is the first error, and [`errors`](VError::errors) gives them all. See
+    /// [`error_from_list`](crate::error_from_list) to get back a lone error unchanged.
+    ///
+    /// ```
+    /// use verror::VError;
+    /// let multi = VError::multi(vec![VError::new("error one"), VError::new("error two")]);
+    /// assert_eq!(multi.name(), "MultiError");
+    /// assert_eq!(format!("{multi:#}"), "first of 2 errors: error one");
+    /// ```
+    #[track_caller]
+    pub fn multi(errors: impl IntoIterator<Item = VError>) -> VError {
+        Builder::default().errors(errors).build()
+    }
+}

@@ -1,0 +1,156 @@
+//! Walking any `&dyn Error` chain: iteration, typed and by-name lookup, level names.
+
+use std::error::Error;
+
+use crate::VError;
+
+/// An iterator over an error and its causes, outermost first, following
+/// [`Error::source`]. Made by [`chain`].
+#[derive(Clone)]
+pub struct Chain<'a> {
+    next: Option<&'a (dyn Error + 'static)>,
+}
+
+impl<'a> Iterator for Chain<'a> {
+    type Item = &'a (dyn Error + 'static);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let current = self.next?;
+        self.next = current.source();
+        Some(current)
+    }
+}
+
+impl std::iter::FusedIterator for Chain<'_> {}
+
+/// The error itself, then each cause in turn (node-verror's `VError.cause()` loop).
+/// A MultiError's cause is its first child.
+///
+/// ```
+/// use verror::ResultExt;
+/// let err = "x".parse::<u8>().context("bad port").context("bad config").unwrap_err();
+/// let texts: Vec<String> = verror::chain(&err).map(|e| e.to_string()).collect();
+/// assert_eq!(texts, ["bad config", "bad port", "invalid digit found in string"]);
+/// ```
+pub fn chain<'a>(err: &'a (dyn Error + 'static)) -> Chain<'a> {
+    Chain { next: Some(err) }
+}
+
+/// One level of a chain with the name it answers to.
+#[derive(Clone, Copy)]
+pub(crate) struct Level<'a> {
+    pub(crate) error: &'a (dyn Error + 'static),
+    pub(crate) name: &'a str,
+}
+
+impl<'a> Level<'a> {
+    /// A level whose name is known: a `VError`'s own, else `name` (or `"Error"`).
+    pub(crate) fn new(error: &'a (dyn Error + 'static), name: Option<&'a str>) -> Level<'a> {
+        let name = match error.downcast_ref::<VError>() {
+            Some(verror) => verror.name(),
+            None => name.unwrap_or(FOREIGN_NAME),
+        };
+        Level { error, name }
+    }
+
+    pub(crate) fn verror(&self) -> Option<&'a VError> {
+        self.error.downcast_ref::<VError>()
+    }
+
+    /// The level below, named from what this level recorded about it.
+    pub(crate) fn cause(&self) -> Option<Level<'a>> {
+        let source = self.error.source()?;
+        Some(Level::new(source, self.verror().and_then(VError::foreign_cause_name)))
+    }
+}
+
+/// The name of a foreign error whose Rust type is not known.
+pub(crate) const FOREIGN_NAME: &str = "Error";
+
+/// The levels of a chain with their names.
+pub(crate) fn levels<'a>(err: &'a (dyn Error + 'static)) -> impl Iterator<Item = Level<'a>> {
+    std::iter::successors(Some(Level::new(err, None)), Level::cause)
+}
+
+/// The first error of type `T` in the chain, `err` itself included, at any depth and
+/// whatever the errors between (foreign ones included).
+///
+/// ```
+/// use verror::ResultExt;
+/// let err = std::fs::read("/no/such/file").context("load failed").unwrap_err();
+/// let io = verror::find_cause::<std::io::Error>(&err).unwrap();
+/// assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+/// ```
+pub fn find_cause<'a, T: Error + 'static>(err: &'a (dyn Error + 'static)) -> Option<&'a T> {
+    chain(err).find_map(|e| e.downcast_ref::<T>())
+}
+
+/// The first error of the chain whose name is `name`, `err` itself included
+/// (node-verror's `findCauseByName`). A `VError` answers to its [`name`](VError::name);
+/// a foreign error wrapped directly by a `VError` answers to its Rust type's name, best
+/// effort (`ParseIntError`, `io::Error` for `std::io::Error`); any other foreign error
+/// answers to `"Error"`.
+///
+/// ```
+/// use verror::{VError, ResultExt};
+/// let err = "x".parse::<u8>().context("bad port").unwrap_err();
+/// assert!(verror::find_cause_by_name(&err, "ParseIntError").is_some());
+/// assert!(verror::find_cause_by_name(&err, "VError").is_some());
+/// assert!(verror::find_cause_by_name(&err, "ConfigError").is_none());
+/// ```
+pub fn find_cause_by_name<'a>(err: &'a (dyn Error + 'static), name: &str) -> Option<&'a (dyn Error + 'static)> {
+    levels(err).find(|level| level.name == name).map(|level| level.error)
+}
+
+/// Whether [`find_cause_by_name`] finds an error of that name (node-verror's
+/// `hasCauseWithName`).
+///
+/// ```
+/// let err = verror::VError::builder().name("TimeoutError").message("slow").build();
+/// assert!(verror::has_cause_with_name(&err, "TimeoutError"));
+/// ```
+pub fn has_cause_with_name(err: &(dyn Error + 'static), name: &str) -> bool {
+    find_cause_by_name(err, name).is_some()
+}
+
+/// The backtrace of the chain: the first one held by a `VError` level.
+///
+/// ```
+/// use verror::VError;
+/// let root = VError::builder().message("root").backtrace(true).build();
+/// let outer = VError::wrap(root, "outer");
+/// assert!(outer.backtrace().is_none());
+/// assert!(verror::find_backtrace(&outer).is_some());
+/// ```
+pub fn find_backtrace<'a>(err: &'a (dyn Error + 'static)) -> Option<&'a crate::Backtrace> {
+    chain(err).find_map(|e| e.downcast_ref::<VError>()?.backtrace())
+}
+
+/// The short name of a Rust type, best effort: its last path segment without generic
+/// arguments, with `std::io::Error` shown as `io::Error`.
+pub(crate) fn type_name_of<E: ?Sized>() -> &'static str {
+    let full = std::any::type_name::<E>();
+    if full == "std::io::error::Error" {
+        return "io::Error";
+    }
+    let base = full.split('<').next().unwrap_or(full);
+    let short = base.rsplit("::").next().unwrap_or(base);
+    if short.is_empty() || !base.starts_with(|c: char| c.is_alphabetic() || c == '_') {
+        FOREIGN_NAME
+    } else {
+        short
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::type_name_of;
+
+    #[test]
+    fn type_names_are_short() {
+        assert_eq!(type_name_of::<std::io::Error>(), "io::Error");
+        assert_eq!(type_name_of::<std::num::ParseIntError>(), "ParseIntError");
+        assert_eq!(type_name_of::<Vec<String>>(), "Vec");
+        assert_eq!(type_name_of::<dyn std::error::Error>(), "Error");
+    }
+}
