@@ -9,8 +9,11 @@ use verror::log::{Level, LogFormat, LogRecord};
 use verror::{ResultExt, VError};
 
 fn read_config(path: &str) -> Result<String, VError> {
-    Err(io::Error::new(io::ErrorKind::NotFound, "No such file or directory"))
-        .with_context(|| format!("failed to stat {path:?}"))
+    Err(io::Error::new(
+        io::ErrorKind::NotFound,
+        "No such file or directory",
+    ))
+    .with_context(|| format!("failed to stat {path:?}"))
 }
 
 fn handle_request() -> Result<String, VError> {
@@ -33,9 +36,15 @@ fn main() {
     println!("== {{:#}}\n{batch:#}\n");
     println!("== {{:?}}\n{batch:?}\n");
     println!("== full_stack\n{}\n", verror::full_stack(&batch));
-    println!("== JSON\n{}\n", serde_json::to_string_pretty(&batch).expect("serializable"));
+    println!(
+        "== JSON\n{}\n",
+        serde_json::to_string_pretty(&batch).expect("serializable")
+    );
     let record = LogRecord::new(Level::Error, "batch failed");
     for format in LogFormat::ALL {
-        println!("== log line ({format})\n{}\n", record.with_error(format, Some(&batch)).to_json_line());
+        println!(
+            "== log line ({format})\n{}\n",
+            record.with_error(format, Some(&batch)).to_json_line()
+        );
     }
 }

@@ -41,7 +41,8 @@ pub(crate) fn enabled_by_env() -> bool {
         1 => false,
         2 => true,
         _ => {
-            let var = std::env::var_os("RUST_LIB_BACKTRACE").or_else(|| std::env::var_os("RUST_BACKTRACE"));
+            let var = std::env::var_os("RUST_LIB_BACKTRACE")
+                .or_else(|| std::env::var_os("RUST_BACKTRACE"));
             let on = var.is_some_and(|v| v != "0");
             ENABLED.store(if on { 2 } else { 1 }, Ordering::Relaxed);
             on
@@ -87,13 +88,18 @@ fn resolve(frames: &[usize]) -> String {
         let mut symbols = Vec::new();
         backtrace::resolve(ip as *mut c_void, |symbol| {
             let name = symbol.name().map(|n| format!("{n:#}"));
-            let place = symbol.filename().map(|file| (file.display().to_string(), symbol.lineno()));
+            let place = symbol
+                .filename()
+                .map(|file| (file.display().to_string(), symbol.lineno()));
             symbols.push((name, place));
         });
         // The top frames are the stack walk, verror's constructors and the library
         // helpers they inline; the first other frame is the caller's.
         if !started {
-            if symbols.iter().all(|(name, _)| name.as_deref().is_some_and(is_internal)) {
+            if symbols
+                .iter()
+                .all(|(name, _)| name.as_deref().is_some_and(is_internal))
+            {
                 continue;
             }
             started = true;

@@ -193,7 +193,10 @@ impl Builder {
             Sources::Multi(errors) => {
                 let n = errors.len();
                 let plural = if n == 1 { "" } else { "s" };
-                (VError::MULTI_NAME, Cow::Owned(format!("first of {n} error{plural}")))
+                (
+                    VError::MULTI_NAME,
+                    Cow::Owned(format!("first of {n} error{plural}")),
+                )
             }
             _ => (VError::DEFAULT_NAME, Cow::Borrowed("")),
         };
@@ -214,7 +217,9 @@ fn sources_have_backtrace(sources: &Sources) -> bool {
     match sources {
         Sources::None => false,
         Sources::Cause(cause) => crate::chain::find_backtrace(cause.as_error()).is_some(),
-        Sources::Multi(errors) => errors.iter().any(|e| crate::chain::find_backtrace(e).is_some()),
+        Sources::Multi(errors) => errors
+            .iter()
+            .any(|e| crate::chain::find_backtrace(e).is_some()),
     }
 }
 

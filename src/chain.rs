@@ -60,7 +60,10 @@ impl<'a> Level<'a> {
     /// The level below, named from what this level recorded about it.
     pub(crate) fn cause(&self) -> Option<Level<'a>> {
         let source = self.error.source()?;
-        Some(Level::new(source, self.verror().and_then(VError::foreign_cause_name)))
+        Some(Level::new(
+            source,
+            self.verror().and_then(VError::foreign_cause_name),
+        ))
     }
 }
 
@@ -98,8 +101,13 @@ pub fn find_cause<'a, T: Error + 'static>(err: &'a (dyn Error + 'static)) -> Opt
 /// assert!(verror::find_cause_by_name(&err, "VError").is_some());
 /// assert!(verror::find_cause_by_name(&err, "ConfigError").is_none());
 /// ```
-pub fn find_cause_by_name<'a>(err: &'a (dyn Error + 'static), name: &str) -> Option<&'a (dyn Error + 'static)> {
-    levels(err).find(|level| level.name == name).map(|level| level.error)
+pub fn find_cause_by_name<'a>(
+    err: &'a (dyn Error + 'static),
+    name: &str,
+) -> Option<&'a (dyn Error + 'static)> {
+    levels(err)
+        .find(|level| level.name == name)
+        .map(|level| level.error)
 }
 
 /// Whether [`find_cause_by_name`] finds an error of that name (node-verror's

@@ -52,7 +52,8 @@ mod tests {
 
     #[test]
     fn boxed_errors_stay_typed() {
-        let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(std::io::Error::other("disk"));
+        let boxed: Box<dyn std::error::Error + Send + Sync> =
+            Box::new(std::io::Error::other("disk"));
         let err = VError::from(boxed);
         assert!(err.downcast_ref::<std::io::Error>().is_some());
         assert_eq!(format!("{err:#}"), "disk");

@@ -73,7 +73,8 @@ impl Cause {
     /// Takes any error as a cause; a `VError` is moved in as it is.
     pub(crate) fn new<E: Error + Send + Sync + 'static>(error: E) -> Cause {
         let mut slot = Some(error);
-        if let Some(verror) = (&mut slot as &mut dyn std::any::Any).downcast_mut::<Option<VError>>() {
+        if let Some(verror) = (&mut slot as &mut dyn std::any::Any).downcast_mut::<Option<VError>>()
+        {
             if let Some(verror) = verror.take() {
                 return Cause::VError(verror);
             }

@@ -104,7 +104,13 @@ impl VError {
                 s.field("cause", cause);
             }
             Sources::Cause(crate::error::Cause::Foreign { name, error }) => {
-                s.field("cause", &ForeignDebug { name, error: &**error });
+                s.field(
+                    "cause",
+                    &ForeignDebug {
+                        name,
+                        error: &**error,
+                    },
+                );
             }
             Sources::Multi(errors) => {
                 s.field("errors", errors);
@@ -124,13 +130,15 @@ struct ForeignDebug<'a> {
 
 impl fmt::Debug for ForeignDebug<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct(self.name).field("error", &self.error).finish()
+        f.debug_struct(self.name)
+            .field("error", &self.error)
+            .finish()
     }
 }
 
 /// The multi-line report of `{:?}`: the error, its info and location, its causes
 /// numbered, MultiError children as a tree, and the chain's backtrace when captured.
-fn write_report(out: &mut dyn Write, err: &VError) -> fmt::Result {
+pub(crate) fn write_report(out: &mut dyn Write, err: &(dyn Error + 'static)) -> fmt::Result {
     let top = Level::new(err, None);
     write_level(out, top, "", "")?;
     let causes: Vec<Level<'_>> = linear_causes(top).collect();

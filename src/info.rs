@@ -78,7 +78,9 @@ impl Info {
 
     /// The fields as a `serde_json` map (whose key order is serde_json's own).
     pub fn to_map(&self) -> serde_json::Map<String, Value> {
-        self.iter().map(|(k, v)| (k.to_owned(), v.clone())).collect()
+        self.iter()
+            .map(|(k, v)| (k.to_owned(), v.clone()))
+            .collect()
     }
 
     /// Adds the fields of `other` whose keys are not set yet (outer keys win).

@@ -107,6 +107,8 @@ mod ser;
 
 pub mod frame;
 pub mod log;
+#[cfg(feature = "tracing")]
+pub mod tracing;
 
 pub use crate::backtrace::Backtrace;
 pub use crate::builder::{Builder, Message};
@@ -118,3 +120,8 @@ pub use crate::info::{info, Info};
 pub use crate::location::Location;
 pub use crate::multi::{error_for_each, error_from_list};
 pub use crate::ser::ErrorJson;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -95,7 +95,12 @@ pub enum LogFormat {
 
 impl LogFormat {
     /// Every format, for tests and help texts.
-    pub const ALL: [LogFormat; 4] = [LogFormat::Native, LogFormat::Ecs, LogFormat::OpenTelemetry, LogFormat::Bunyan];
+    pub const ALL: [LogFormat; 4] = [
+        LogFormat::Native,
+        LogFormat::Ecs,
+        LogFormat::OpenTelemetry,
+        LogFormat::Bunyan,
+    ];
 
     /// The name [`FromStr`] reads: `json`, `ecs`, `otel`, `bunyan`.
     pub fn as_str(self) -> &'static str {
@@ -169,7 +174,11 @@ impl LogRecord {
     }
 
     /// Adds a field.
-    pub fn field(mut self, key: impl Into<std::borrow::Cow<'static, str>>, value: impl Serialize) -> LogRecord {
+    pub fn field(
+        mut self,
+        key: impl Into<std::borrow::Cow<'static, str>>,
+        value: impl Serialize,
+    ) -> LogRecord {
         self.fields.insert(key, crate::info::to_value(&value));
         self
     }
@@ -185,7 +194,11 @@ impl LogRecord {
     /// assert_eq!(line["error"]["type"], "FrameDecodeError");
     /// assert_eq!(line["verror"]["info"]["conn_id"], 7);
     /// ```
-    pub fn with_error<'a>(&'a self, format: LogFormat, error: Option<&'a (dyn Error + 'static)>) -> LogLine<'a> {
+    pub fn with_error<'a>(
+        &'a self,
+        format: LogFormat,
+        error: Option<&'a (dyn Error + 'static)>,
+    ) -> LogLine<'a> {
         LogLine {
             format,
             record: self,
@@ -271,7 +284,10 @@ impl Serialize for LogLine<'_> {
                 }
             }
             LogFormat::OpenTelemetry => {
-                let nanos = rec.time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+                let nanos = rec
+                    .time
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos());
                 // OTLP/JSON writes 64-bit integers as strings.
                 map.serialize_entry("timeUnixNano", &nanos.to_string())?;
                 map.serialize_entry("severityNumber", &rec.level.otel_severity())?;
@@ -368,8 +384,14 @@ impl Serialize for OtelAttributes<'_> {
         }
         if let Some(err) = self.error {
             attribute("exception.type", &Value::String(top_name(err).to_owned()))?;
-            attribute("exception.message", &Value::String(crate::fmt::message_of(err)))?;
-            attribute("exception.stacktrace", &Value::String(crate::full_stack(err)))?;
+            attribute(
+                "exception.message",
+                &Value::String(crate::fmt::message_of(err)),
+            )?;
+            attribute(
+                "exception.stacktrace",
+                &Value::String(crate::full_stack(err)),
+            )?;
             for (key, value) in crate::info(err).iter() {
                 attribute(key, value)?;
             }
@@ -496,7 +518,9 @@ mod tests {
 
     #[test]
     fn rfc3339_dates() {
-        let at = |secs: u64, millis: u64| Rfc3339(UNIX_EPOCH + Duration::from_millis(secs * 1000 + millis)).to_string();
+        let at = |secs: u64, millis: u64| {
+            Rfc3339(UNIX_EPOCH + Duration::from_millis(secs * 1000 + millis)).to_string()
+        };
         assert_eq!(at(0, 0), "1970-01-01T00:00:00.000Z");
         assert_eq!(at(951_782_400, 5), "2000-02-29T00:00:00.005Z");
         assert_eq!(at(1_714_564_800, 0), "2024-05-01T12:00:00.000Z");

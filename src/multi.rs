@@ -41,7 +41,10 @@ pub fn error_from_list(errors: impl IntoIterator<Item = VError>) -> Option<VErro
 /// verror::error_for_each(&VError::new("alone"), |_| count += 1);
 /// assert_eq!(count, 1);
 /// ```
-pub fn error_for_each<'a>(err: &'a (dyn Error + 'static), mut f: impl FnMut(&'a (dyn Error + 'static))) {
+pub fn error_for_each<'a>(
+    err: &'a (dyn Error + 'static),
+    mut f: impl FnMut(&'a (dyn Error + 'static)),
+) {
     match err.downcast_ref::<VError>() {
         Some(verror) if verror.is_multi() => verror.errors().iter().for_each(|e| f(e)),
         _ => f(err),

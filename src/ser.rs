@@ -105,7 +105,13 @@ impl Serialize for Node<'_> {
             Some(v) if v.is_multi() => map.serialize_entry("errors", &Children(v.errors()))?,
             _ => {
                 if let Some(cause) = level.cause() {
-                    map.serialize_entry("cause", &Node { level: cause, root: false })?;
+                    map.serialize_entry(
+                        "cause",
+                        &Node {
+                            level: cause,
+                            root: false,
+                        },
+                    )?;
                 }
             }
         }

@@ -3,7 +3,10 @@
 use verror::{ResultExt, VError};
 
 fn capture_here() -> VError {
-    VError::builder().message("with trace").backtrace(true).build()
+    VError::builder()
+        .message("with trace")
+        .backtrace(true)
+        .build()
 }
 
 #[test]
@@ -18,7 +21,10 @@ fn forced_on_captures_and_resolves_this_test() {
 
 #[test]
 fn forced_off_captures_nothing() {
-    let err = VError::builder().message("no trace").backtrace(false).build();
+    let err = VError::builder()
+        .message("no trace")
+        .backtrace(false)
+        .build();
     assert!(err.backtrace().is_none());
     assert!(!format!("{err:?}").contains("Stack backtrace"));
 }
@@ -26,7 +32,11 @@ fn forced_off_captures_nothing() {
 #[test]
 fn one_backtrace_per_chain() {
     let root = capture_here();
-    let mid = VError::builder().cause(root).message("mid").backtrace(true).build();
+    let mid = VError::builder()
+        .cause(root)
+        .message("mid")
+        .backtrace(true)
+        .build();
     assert!(mid.backtrace().is_none(), "the chain already had one");
     let top = Err::<(), _>(mid).context("top").unwrap_err();
     assert!(top.backtrace().is_none());
@@ -44,7 +54,10 @@ fn reports_show_the_backtrace_once() {
     assert_eq!(report.matches("Stack backtrace:").count(), 1);
     let json = serde_json::to_value(&err).unwrap();
     assert!(json.get("backtrace").is_none());
-    assert!(json["cause"]["backtrace"].as_str().unwrap().contains("capture_here"));
+    assert!(json["cause"]["backtrace"]
+        .as_str()
+        .unwrap()
+        .contains("capture_here"));
     // The text read back from JSON is kept as it was.
     let back: VError = serde_json::from_value(json.clone()).unwrap();
     assert_eq!(serde_json::to_value(&back).unwrap(), json);

@@ -8,7 +8,9 @@ use verror::{bail, ensure, verror, OptionExt, ResultExt, VError};
 
 #[test]
 fn context_wraps_foreign_errors() {
-    let err = Err::<(), _>(io::Error::new(io::ErrorKind::NotFound, "gone")).context("load failed").unwrap_err();
+    let err = Err::<(), _>(io::Error::new(io::ErrorKind::NotFound, "gone"))
+        .context("load failed")
+        .unwrap_err();
     assert_eq!(err.to_string(), "load failed");
     assert_eq!(format!("{err:#}"), "load failed: gone");
     let io = err.source().unwrap().downcast_ref::<io::Error>().unwrap();
@@ -51,7 +53,9 @@ fn option_context() {
     let err = None::<u8>.context("missing value").unwrap_err();
     assert_eq!(err.to_string(), "missing value");
     assert!(err.source().is_none());
-    let err = None::<u8>.with_context(|| format!("missing {}", "key")).unwrap_err();
+    let err = None::<u8>
+        .with_context(|| format!("missing {}", "key"))
+        .unwrap_err();
     assert_eq!(err.to_string(), "missing key");
 }
 
@@ -85,7 +89,10 @@ fn check(len: usize) -> Result<usize, VError> {
 #[test]
 fn bail_and_ensure() {
     assert_eq!(check(5).unwrap(), 5);
-    assert_eq!(check(0).unwrap_err().to_string(), "condition failed: `len > 0`");
+    assert_eq!(
+        check(0).unwrap_err().to_string(),
+        "condition failed: `len > 0`"
+    );
     assert_eq!(check(11).unwrap_err().to_string(), "length 11 exceeds 10");
     assert_eq!(check(7).unwrap_err().to_string(), "unlucky 7");
 }
@@ -117,7 +124,10 @@ fn question_mark_on_std_errors() {
     assert_eq!(format!("{err:#}"), "invalid float literal");
     assert!(verror::has_cause_with_name(&err, "ParseFloatError"));
     let io: Result<(), VError> = (|| Ok(std::fs::read("/definitely/not/here").map(drop)?))();
-    assert_eq!(io.unwrap_err().downcast_ref::<io::Error>().unwrap().kind(), io::ErrorKind::NotFound);
+    assert_eq!(
+        io.unwrap_err().downcast_ref::<io::Error>().unwrap().kind(),
+        io::ErrorKind::NotFound
+    );
     let json: Result<serde_json::Value, VError> = (|| Ok(serde_json::from_str("{")?))();
     assert!(verror::find_cause::<serde_json::Error>(&json.unwrap_err()).is_some());
 }

@@ -22,7 +22,10 @@ fn anyhow_prints_each_message_once() {
 
 #[test]
 fn anyhow_over_an_empty_level_shows_no_empty_segment() {
-    let err = anyhow::Error::from(VError::wrap(VError::wrap(io::Error::other("root"), ""), "outer"));
+    let err = anyhow::Error::from(VError::wrap(
+        VError::wrap(io::Error::other("root"), ""),
+        "outer",
+    ));
     let text = format!("{err:#}");
     assert_eq!(text, "outer: VError: root");
     assert!(!text.contains(": :"));
@@ -45,7 +48,10 @@ fn eyre_prints_each_message_once() {
 fn anyhow_into_verror_keeps_the_chain() {
     let err = anyhow::anyhow!("low level").context("high level");
     let boxed: Box<dyn Error + Send + Sync> = err.into();
-    let verror = VError::builder().cause_boxed(boxed).message("wrapped").build();
+    let verror = VError::builder()
+        .cause_boxed(boxed)
+        .message("wrapped")
+        .build();
     assert_eq!(format!("{verror:#}"), "wrapped: high level: low level");
 }
 

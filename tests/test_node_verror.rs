@@ -5,7 +5,9 @@ use std::error::Error;
 use std::io;
 
 use serde_json::json;
-use verror::{error_for_each, error_from_list, find_cause_by_name, full_stack, has_cause_with_name, VError};
+use verror::{
+    error_for_each, error_from_list, find_cause_by_name, full_stack, has_cause_with_name, VError,
+};
 
 fn root() -> io::Error {
     io::Error::other("root cause")
@@ -13,7 +15,12 @@ fn root() -> io::Error {
 
 /// A WError: a level whose message hides its cause.
 fn werror(cause: impl Error + Send + Sync + 'static, message: &'static str) -> VError {
-    VError::builder().name("WError").cause(cause).skip_cause_message().message(message).build()
+    VError::builder()
+        .name("WError")
+        .cause(cause)
+        .skip_cause_message()
+        .message(message)
+        .build()
 }
 
 #[test]
@@ -62,7 +69,11 @@ fn werror_messages_stop_at_the_hiding_level() {
 fn multierror_messages() {
     let one = VError::multi(vec![VError::new("error one")]);
     assert_eq!(one.message(), "first of 1 error: error one");
-    let three = VError::multi(vec![VError::new("error one"), VError::new("error two"), VError::new("error three")]);
+    let three = VError::multi(vec![
+        VError::new("error one"),
+        VError::new("error two"),
+        VError::new("error three"),
+    ]);
     assert_eq!(three.message(), "first of 3 errors: error one");
     assert_eq!(three.short_message(), "first of 3 errors");
     assert_eq!(three.name(), "MultiError");
@@ -76,18 +87,37 @@ fn multierror_messages() {
 #[test]
 fn names_default_and_custom() {
     assert_eq!(VError::new("x").name(), "VError");
-    assert_eq!(VError::builder().name("MyError").message("x").build().name(), "MyError");
+    assert_eq!(
+        VError::builder()
+            .name("MyError")
+            .message("x")
+            .build()
+            .name(),
+        "MyError"
+    );
     // An empty name keeps the default, as node-verror ignores a falsy name.
-    assert_eq!(VError::builder().name("").message("x").build().name(), "VError");
+    assert_eq!(
+        VError::builder().name("").message("x").build().name(),
+        "VError"
+    );
     assert_eq!(VError::multi(vec![VError::new("x")]).name(), "MultiError");
 }
 
 #[test]
 fn info_merges_outer_keys_first() {
-    let e1 = VError::builder().info("errno", "EDEADLK").info("anobject", json!({"hello": "world"})).message("inner").build();
+    let e1 = VError::builder()
+        .info("errno", "EDEADLK")
+        .info("anobject", json!({"hello": "world"}))
+        .message("inner")
+        .build();
     assert_eq!(verror::info(&e1).get("errno"), Some(&json!("EDEADLK")));
 
-    let e2 = VError::builder().cause(e1).info("anobject", json!({"goodbye": "world"})).info("remote_ip", "127.0.0.1").message("mid").build();
+    let e2 = VError::builder()
+        .cause(e1)
+        .info("anobject", json!({"goodbye": "world"}))
+        .info("remote_ip", "127.0.0.1")
+        .message("mid")
+        .build();
     let e3 = VError::wrap(e2, "outer");
 
     let info = verror::info(&e3);
@@ -98,14 +128,21 @@ fn info_merges_outer_keys_first() {
     // Own info is one level only.
     assert!(e3.own_info().is_empty());
     // Outer keys come first.
-    assert_eq!(info.keys().collect::<Vec<_>>(), ["anobject", "remote_ip", "errno"]);
+    assert_eq!(
+        info.keys().collect::<Vec<_>>(),
+        ["anobject", "remote_ip", "errno"]
+    );
 }
 
 #[test]
 fn info_passes_through_foreign_and_werror_levels() {
     let inner = VError::builder().info("code", 7).message("inner").build();
     let hidden = werror(inner, "hidden");
-    let top = VError::builder().info("top", true).cause(hidden).message("top").build();
+    let top = VError::builder()
+        .info("top", true)
+        .cause(hidden)
+        .message("top")
+        .build();
     let info = verror::info(&top);
     assert_eq!(info.get("code"), Some(&json!(7)));
     assert_eq!(info.get("top"), Some(&json!(true)));
@@ -115,7 +152,11 @@ fn info_passes_through_foreign_and_werror_levels() {
 #[test]
 fn multierror_info_follows_its_first_error() {
     let a = VError::builder().info("which", "a").message("a").build();
-    let b = VError::builder().info("which", "b").info("only_b", 1).message("b").build();
+    let b = VError::builder()
+        .info("which", "b")
+        .info("only_b", 1)
+        .message("b")
+        .build();
     let multi = VError::multi(vec![a, b]);
     let info = verror::info(&multi);
     assert_eq!(info.get("which"), Some(&json!("a")));
@@ -124,21 +165,48 @@ fn multierror_info_follows_its_first_error() {
 
 #[test]
 fn find_cause_by_name_includes_the_error_itself() {
-    let bottom = VError::builder().name("BottomError").cause(root()).message("bottom").build();
+    let bottom = VError::builder()
+        .name("BottomError")
+        .cause(root())
+        .message("bottom")
+        .build();
     let mid = werror(bottom, "mid");
-    let top = VError::builder().name("TopError").cause(mid).message("top").build();
+    let top = VError::builder()
+        .name("TopError")
+        .cause(mid)
+        .message("top")
+        .build();
 
-    assert_eq!(find_cause_by_name(&top, "TopError").unwrap().to_string(), "top");
-    assert_eq!(find_cause_by_name(&top, "WError").unwrap().to_string(), "mid");
-    assert_eq!(find_cause_by_name(&top, "BottomError").unwrap().to_string(), "bottom");
+    assert_eq!(
+        find_cause_by_name(&top, "TopError").unwrap().to_string(),
+        "top"
+    );
+    assert_eq!(
+        find_cause_by_name(&top, "WError").unwrap().to_string(),
+        "mid"
+    );
+    assert_eq!(
+        find_cause_by_name(&top, "BottomError").unwrap().to_string(),
+        "bottom"
+    );
     // The foreign root answers to its Rust type's name.
-    assert_eq!(find_cause_by_name(&top, "io::Error").unwrap().to_string(), "root cause");
+    assert_eq!(
+        find_cause_by_name(&top, "io::Error").unwrap().to_string(),
+        "root cause"
+    );
     assert!(find_cause_by_name(&top, "VError").is_none());
     assert!(has_cause_with_name(&top, "BottomError"));
     assert!(!has_cause_with_name(&top, "NoSuchError"));
     // The first match from the top wins.
-    let twice = VError::builder().name("Same").cause(VError::builder().name("Same").message("inner").build()).message("outer").build();
-    assert_eq!(find_cause_by_name(&twice, "Same").unwrap().to_string(), "outer");
+    let twice = VError::builder()
+        .name("Same")
+        .cause(VError::builder().name("Same").message("inner").build())
+        .message("outer")
+        .build();
+    assert_eq!(
+        find_cause_by_name(&twice, "Same").unwrap().to_string(),
+        "outer"
+    );
 }
 
 #[test]
@@ -155,7 +223,9 @@ fn full_stack_joins_levels() {
     let stack = full_stack(&err);
     let segments: Vec<&str> = stack.split("\ncaused by: ").collect();
     assert_eq!(segments.len(), 3);
-    assert!(segments[0].starts_with("VError: top: mid: root cause\n    at tests/test_node_verror.rs:"));
+    assert!(
+        segments[0].starts_with("VError: top: mid: root cause\n    at tests/test_node_verror.rs:")
+    );
     assert!(segments[1].starts_with("VError: mid: root cause\n    at tests/test_node_verror.rs:"));
     assert_eq!(segments[2], "io::Error: root cause");
     // Safe on plain errors.
@@ -189,7 +259,10 @@ fn error_from_list_zero_one_many() {
 
 #[test]
 fn error_for_each_over_multi_and_plain() {
-    let multi = VError::multi(vec![VError::new("a"), VError::wrap(VError::new("inner"), "b")]);
+    let multi = VError::multi(vec![
+        VError::new("a"),
+        VError::wrap(VError::new("inner"), "b"),
+    ]);
     let mut seen = Vec::new();
     error_for_each(&multi, |e| seen.push(format!("{e}")));
     assert_eq!(seen, ["a", "b"]);
@@ -200,7 +273,10 @@ fn error_for_each_over_multi_and_plain() {
     assert_eq!(seen, ["root cause"]);
 
     // No recursion into nested MultiErrors.
-    let nested = VError::multi(vec![VError::multi(vec![VError::new("x"), VError::new("y")]), VError::new("z")]);
+    let nested = VError::multi(vec![
+        VError::multi(vec![VError::new("x"), VError::new("y")]),
+        VError::new("z"),
+    ]);
     let mut count = 0;
     error_for_each(&nested, |_| count += 1);
     assert_eq!(count, 2);

@@ -19,7 +19,12 @@ fn send_sync_static() {
 
 #[test]
 fn crosses_threads() {
-    let err = VError::builder().info("thread", "main").message("made here").build();
-    let text = std::thread::spawn(move || format!("{err:#}")).join().unwrap();
+    let err = VError::builder()
+        .info("thread", "main")
+        .message("made here")
+        .build();
+    let text = std::thread::spawn(move || format!("{err:#}"))
+        .join()
+        .unwrap();
     assert_eq!(text, "made here");
 }

@@ -8,7 +8,11 @@ use verror::VError;
 fn unserializable_info_is_kept_as_the_reason() {
     let mut map = BTreeMap::new();
     map.insert((1, 2), "tuple keys have no JSON form");
-    let err = VError::builder().info("bad", &map).info("good", 1).message("x").build();
+    let err = VError::builder()
+        .info("bad", &map)
+        .info("good", 1)
+        .message("x")
+        .build();
     let value = err.own_info().get("bad").unwrap().as_str().unwrap();
     assert!(value.starts_with("<unserializable: "), "{value}");
     assert!(value.contains("key must be a string"), "{value}");
@@ -19,14 +23,21 @@ fn unserializable_info_is_kept_as_the_reason() {
 
 #[test]
 fn non_finite_floats_are_null() {
-    let err = VError::builder().info("ratio", f64::NAN).message("x").build();
+    let err = VError::builder()
+        .info("ratio", f64::NAN)
+        .message("x")
+        .build();
     assert_eq!(err.own_info().get("ratio"), Some(&serde_json::Value::Null));
 }
 
 #[test]
 fn nesting_past_the_recursion_limit_is_an_error() {
     let depth = 1000;
-    let json = format!("{}{}", r#"{"name":"X","cause":"#.repeat(depth), "null".to_owned() + &"}".repeat(depth));
+    let json = format!(
+        "{}{}",
+        r#"{"name":"X","cause":"#.repeat(depth),
+        "null".to_owned() + &"}".repeat(depth)
+    );
     let result = serde_json::from_str::<VError>(&json);
     let message = result.err().expect("too deep").to_string();
     assert!(message.contains("recursion limit"), "{message}");
@@ -35,10 +46,17 @@ fn nesting_past_the_recursion_limit_is_an_error() {
 #[test]
 fn moderate_nesting_reads_back() {
     let depth = 60;
-    let json = format!("{}{}", r#"{"name":"X","short_message":"level","cause":"#.repeat(depth), r#"{"name":"Root"}"#.to_owned() + &"}".repeat(depth));
+    let json = format!(
+        "{}{}",
+        r#"{"name":"X","short_message":"level","cause":"#.repeat(depth),
+        r#"{"name":"Root"}"#.to_owned() + &"}".repeat(depth)
+    );
     let err: VError = serde_json::from_str(&json).unwrap();
     assert_eq!(verror::chain(&err).count(), depth + 1);
-    assert_eq!(verror::find_cause_by_name(&err, "Root").map(|e| e.to_string()), Some("Root".to_owned()));
+    assert_eq!(
+        verror::find_cause_by_name(&err, "Root").map(|e| e.to_string()),
+        Some("Root".to_owned())
+    );
 }
 
 #[test]
@@ -61,7 +79,8 @@ fn wrong_types_are_errors_not_panics() {
 
 #[test]
 fn minimal_and_unknown_fields() {
-    let err: VError = serde_json::from_str(r#"{"future_field":{"x":1},"name":"N","extra":[1]}"#).unwrap();
+    let err: VError =
+        serde_json::from_str(r#"{"future_field":{"x":1},"name":"N","extra":[1]}"#).unwrap();
     assert_eq!(err.name(), "N");
     assert_eq!(err.short_message(), "");
     assert!(err.location().is_none());
@@ -76,7 +95,11 @@ fn minimal_and_unknown_fields() {
 fn a_very_long_chain_drops_and_prints() {
     let mut err = VError::new("root");
     for i in 0..200_000 {
-        err = VError::builder().cause(err).message(if i % 2 == 0 { "a" } else { "" }).backtrace(false).build();
+        err = VError::builder()
+            .cause(err)
+            .message(if i % 2 == 0 { "a" } else { "" })
+            .backtrace(false)
+            .build();
     }
     assert_eq!(verror::chain(&err).count(), 200_001);
     assert!(err.message().ends_with("a: a: root"));
@@ -86,7 +109,11 @@ fn a_very_long_chain_drops_and_prints() {
 
 #[test]
 fn control_characters_and_unicode_in_messages() {
-    let err = VError::builder().name("Ünïcødé\u{0}").info("k\n\"", "v\u{1b}[31m").message("line 1\nline 2\t\u{7f}").build();
+    let err = VError::builder()
+        .name("Ünïcødé\u{0}")
+        .info("k\n\"", "v\u{1b}[31m")
+        .message("line 1\nline 2\t\u{7f}")
+        .build();
     let json = serde_json::to_string(&err).unwrap();
     let back: VError = serde_json::from_str(&json).unwrap();
     assert_eq!(back.name(), err.name());

@@ -20,26 +20,67 @@ fn io_root() -> io::Error {
 }
 
 fn single() -> VError {
-    build().name("ConfigError").info("path", "/etc/app.toml").info("line", 3).message("invalid config").build()
+    build()
+        .name("ConfigError")
+        .info("path", "/etc/app.toml")
+        .info("line", 3)
+        .message("invalid config")
+        .build()
 }
 
 fn three_levels() -> VError {
-    let stat = build().cause(io_root()).message("failed to stat \"/junk\"").build();
-    let read = build().name("ReadError").info("attempt", 2).cause(stat).message("failed to read config").build();
-    build().name("RequestError").info("method", "GET").cause(read).message("request failed").build()
+    let stat = build()
+        .cause(io_root())
+        .message("failed to stat \"/junk\"")
+        .build();
+    let read = build()
+        .name("ReadError")
+        .info("attempt", 2)
+        .cause(stat)
+        .message("failed to read config")
+        .build();
+    build()
+        .name("RequestError")
+        .info("method", "GET")
+        .cause(read)
+        .message("request failed")
+        .build()
 }
 
 fn skip_cause() -> VError {
-    let internal = build().name("DbError").info("query", "SELECT 1").cause(io_root()).message("query failed").build();
-    let public = build().name("ServiceError").cause(internal).skip_cause_message().message("service unavailable").build();
+    let internal = build()
+        .name("DbError")
+        .info("query", "SELECT 1")
+        .cause(io_root())
+        .message("query failed")
+        .build();
+    let public = build()
+        .name("ServiceError")
+        .cause(internal)
+        .skip_cause_message()
+        .message("service unavailable")
+        .build();
     build().cause(public).message("GET /users").build()
 }
 
 fn multi_in_chain() -> VError {
-    let a = build().name("ShardError").info("shard", 1).cause(io_root()).message("shard 1 failed").build();
-    let b = build().name("ShardError").info("shard", 2).message("shard 2 failed").build();
+    let a = build()
+        .name("ShardError")
+        .info("shard", 1)
+        .cause(io_root())
+        .message("shard 1 failed")
+        .build();
+    let b = build()
+        .name("ShardError")
+        .info("shard", 2)
+        .message("shard 2 failed")
+        .build();
     let multi = build().errors(vec![a, b]).build();
-    build().name("QueryError").cause(multi).message("query failed").build()
+    build()
+        .name("QueryError")
+        .cause(multi)
+        .message("query failed")
+        .build()
 }
 
 fn empty_short() -> VError {
@@ -48,15 +89,29 @@ fn empty_short() -> VError {
 }
 
 fn multi_line_unicode() -> VError {
-    let root = build().name("ParseError").info("ligne", "première\nseconde").message("ligne 2 : « valeur » invalide ✗\nattendu: nombre").build();
-    build().name("ConfigError").cause(root).message("配置无效").build()
+    let root = build()
+        .name("ParseError")
+        .info("ligne", "première\nseconde")
+        .message("ligne 2 : « valeur » invalide ✗\nattendu: nombre")
+        .build();
+    build()
+        .name("ConfigError")
+        .cause(root)
+        .message("配置无效")
+        .build()
 }
 
 fn nested_info() -> VError {
     build()
         .name("FrameDecodeError")
-        .info("conn", json!({"id": 7, "peer": "127.0.0.1:50412", "tags": ["tls", null, 1.5]}))
-        .info("limits", json!({"max_frame_len": 1_048_576, "nested": {"deep": [true, false]}}))
+        .info(
+            "conn",
+            json!({"id": 7, "peer": "127.0.0.1:50412", "tags": ["tls", null, 1.5]}),
+        )
+        .info(
+            "limits",
+            json!({"max_frame_len": 1_048_576, "nested": {"deep": [true, false]}}),
+        )
         .info("empty", json!({}))
         .message("frame rejected")
         .build()
@@ -115,7 +170,12 @@ fn json_views() {
     let record = record();
     for (name, err) in fixtures() {
         let mut out = String::new();
-        writeln!(out, "== serde_json::to_string_pretty\n{}\n", serde_json::to_string_pretty(&err).unwrap()).unwrap();
+        writeln!(
+            out,
+            "== serde_json::to_string_pretty\n{}\n",
+            serde_json::to_string_pretty(&err).unwrap()
+        )
+        .unwrap();
         for format in LogFormat::ALL {
             let line = record.with_error(format, Some(&err)).to_json_line();
             // Each line is one line of JSON that parses back.
