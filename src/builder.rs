@@ -143,6 +143,31 @@ impl Builder {
         self
     }
 
+    /// A sensitive info field (a token, a password, personal data): every view of the
+    /// error — `{:?}`, `{:#?}`, the JSON, the log records — shows `"[redacted]"`
+    /// instead of its value, which stays readable in code through
+    /// [`Info::reveal`](crate::Info::reveal). JSON lists the field under `sensitive`,
+    /// so it stays redacted when read back.
+    ///
+    /// ```
+    /// let err = verror::VError::builder()
+    ///     .sensitive_info("token", "hunter2-hunter2-hunter2")
+    ///     .info("user", "ann")
+    ///     .message("login failed")
+    ///     .build();
+    /// assert!(!format!("{err:?}").contains("hunter2"));
+    /// assert!(!serde_json::to_string(&err).unwrap().contains("hunter2"));
+    /// assert_eq!(err.own_info().reveal("token"), Some(&serde_json::json!("hunter2-hunter2-hunter2")));
+    /// ```
+    pub fn sensitive_info(
+        mut self,
+        key: impl Into<Cow<'static, str>>,
+        value: impl Serialize,
+    ) -> Builder {
+        self.info.insert_sensitive(key, info::to_value(&value));
+        self
+    }
+
     /// Hides the cause's text from [`VError::message`] and `{:#}` (node-verror's
     /// `WError`, `skipCauseMessage`): the story a reader sees stops at this level,
     /// while the cause stays reachable through `source()`, info and lookups.

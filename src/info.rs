@@ -5,7 +5,7 @@ use std::error::Error;
 use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::ser::{Serialize, Serializer};
 use serde_json::Value;
 
 /// Structured fields of an error, in insertion order, each key once.
@@ -13,6 +13,11 @@ use serde_json::Value;
 /// Values are JSON values, so anything `Serialize` can be stored and every output
 /// format can show it. [`VError::own_info`](crate::VError::own_info) gives one
 /// level's fields; [`info`] merges them along the chain.
+///
+/// A field can be **sensitive** ([`Builder::sensitive_info`](crate::Builder::sensitive_info)):
+/// every view of it — [`get`](Info::get), [`iter`](Info::iter), the report, the JSON,
+/// the log records — shows [`REDACTED`] instead of its value, which only
+/// [`reveal`](Info::reveal) gives back.
 ///
 /// ```
 /// let err = verror::VError::builder()
@@ -27,7 +32,34 @@ use serde_json::Value;
 /// ```
 #[derive(Clone, Default, PartialEq)]
 pub struct Info {
-    fields: Vec<(Cow<'static, str>, Value)>,
+    fields: Vec<Field>,
+}
+
+#[derive(Clone, PartialEq)]
+struct Field {
+    key: Cow<'static, str>,
+    value: Value,
+    sensitive: bool,
+}
+
+/// What every view shows in place of a sensitive field's value.
+pub const REDACTED: &str = "[redacted]";
+
+/// [`REDACTED`] as a JSON value.
+fn redacted() -> &'static Value {
+    static VALUE: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    VALUE.get_or_init(|| Value::String(REDACTED.to_owned()))
+}
+
+impl Field {
+    /// The value as the views show it.
+    fn shown(&self) -> &Value {
+        if self.sensitive {
+            redacted()
+        } else {
+            &self.value
+        }
+    }
 }
 
 impl Info {
@@ -37,23 +69,61 @@ impl Info {
     }
 
     /// Sets `key`: a new key goes last, an existing key keeps its place and takes the
-    /// new value.
+    /// new value (and is no longer sensitive).
     pub fn insert(&mut self, key: impl Into<Cow<'static, str>>, value: Value) {
-        let key = key.into();
-        match self.fields.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, slot)) => *slot = value,
-            None => self.fields.push((key, value)),
+        self.set(key.into(), value, false);
+    }
+
+    /// Sets `key` as a sensitive field: views show [`REDACTED`], [`reveal`](Info::reveal)
+    /// gives the value.
+    ///
+    /// ```
+    /// let mut info = verror::Info::new();
+    /// info.insert_sensitive("token", serde_json::json!("s3cr3t"));
+    /// assert_eq!(info.get("token"), Some(&serde_json::json!("[redacted]")));
+    /// assert_eq!(info.reveal("token"), Some(&serde_json::json!("s3cr3t")));
+    /// assert!(info.is_sensitive("token"));
+    /// ```
+    pub fn insert_sensitive(&mut self, key: impl Into<Cow<'static, str>>, value: Value) {
+        self.set(key.into(), value, true);
+    }
+
+    fn set(&mut self, key: Cow<'static, str>, value: Value, sensitive: bool) {
+        match self.fields.iter_mut().find(|f| f.key == key) {
+            Some(field) => {
+                field.value = value;
+                field.sensitive = sensitive;
+            }
+            None => self.fields.push(Field {
+                key,
+                value,
+                sensitive,
+            }),
         }
     }
 
-    /// The value of `key`.
+    fn field(&self, key: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.key == key)
+    }
+
+    /// The value of `key` as the views show it: [`REDACTED`] for a sensitive field.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.field(key).map(Field::shown)
+    }
+
+    /// The value of `key`, a sensitive one included. Keep what it returns out of logs.
+    pub fn reveal(&self, key: &str) -> Option<&Value> {
+        self.field(key).map(|f| &f.value)
+    }
+
+    /// Whether `key` is a sensitive field.
+    pub fn is_sensitive(&self, key: &str) -> bool {
+        self.field(key).is_some_and(|f| f.sensitive)
     }
 
     /// Whether `key` is set.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.get(key).is_some()
+        self.field(key).is_some()
     }
 
     /// The number of fields.
@@ -68,28 +138,69 @@ impl Info {
 
     /// The keys, in order.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.fields.iter().map(|(k, _)| &**k)
+        self.fields.iter().map(|f| &*f.key)
     }
 
-    /// The fields, in order.
+    /// The fields as the views show them, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.fields.iter().map(|(k, v)| (&**k, v))
+        self.fields.iter().map(|f| (&*f.key, f.shown()))
     }
 
-    /// The fields as a `serde_json` map (whose key order is serde_json's own).
+    /// The keys of the sensitive fields, in order.
+    pub fn sensitive_keys(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().filter(|f| f.sensitive).map(|f| &*f.key)
+    }
+
+    /// The fields as a `serde_json` map (whose key order is serde_json's own), sensitive
+    /// values redacted.
     pub fn to_map(&self) -> serde_json::Map<String, Value> {
         self.iter()
             .map(|(k, v)| (k.to_owned(), v.clone()))
             .collect()
     }
 
-    /// Adds the fields of `other` whose keys are not set yet (outer keys win).
-    fn merge_under(&mut self, other: &Info) {
-        for (key, value) in &other.fields {
-            if !self.contains_key(key) {
-                self.fields.push((key.clone(), value.clone()));
+    /// These fields without the sensitive ones.
+    pub(crate) fn without_sensitive(&self) -> Info {
+        Info {
+            fields: self
+                .fields
+                .iter()
+                .filter(|f| !f.sensitive)
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// A serializable view that shows sensitive values too.
+    pub(crate) fn revealed(&self) -> Revealed<'_> {
+        Revealed(self)
+    }
+
+    /// Marks `keys` sensitive (reading back JSON that listed them).
+    pub(crate) fn mark_sensitive<'k>(&mut self, keys: impl IntoIterator<Item = &'k str>) {
+        for key in keys {
+            if let Some(field) = self.fields.iter_mut().find(|f| f.key == key) {
+                field.sensitive = true;
             }
         }
+    }
+
+    /// Adds the fields of `other` whose keys are not set yet (outer keys win).
+    fn merge_under(&mut self, other: &Info) {
+        for field in &other.fields {
+            if !self.contains_key(&field.key) {
+                self.fields.push(field.clone());
+            }
+        }
+    }
+}
+
+/// Serializes every value, sensitive ones included.
+pub(crate) struct Revealed<'a>(&'a Info);
+
+impl Serialize for Revealed<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.fields.iter().map(|f| (&*f.key, &f.value)))
     }
 }
 
@@ -129,13 +240,10 @@ impl fmt::Debug for Info {
     }
 }
 
+/// Serializes the fields as the views show them (sensitive values redacted).
 impl Serialize for Info {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.fields.len()))?;
-        for (key, value) in &self.fields {
-            map.serialize_entry(key, value)?;
-        }
-        map.end()
+        serializer.collect_map(self.iter())
     }
 }
 

@@ -103,6 +103,7 @@ mod info;
 mod location;
 mod macros;
 mod multi;
+mod public;
 mod ser;
 
 pub mod frame;
@@ -116,9 +117,10 @@ pub use crate::chain::{chain, find_backtrace, find_cause, find_cause_by_name, ha
 pub use crate::error::VError;
 pub use crate::ext::{OptionExt, ResultExt};
 pub use crate::fmt::full_stack;
-pub use crate::info::{info, Info};
+pub use crate::info::{info, Info, REDACTED};
 pub use crate::location::Location;
 pub use crate::multi::{error_for_each, error_from_list};
+pub use crate::public::public_view;
 pub use crate::ser::ErrorJson;
 
 /// The README's examples, compiled and run as doc tests.

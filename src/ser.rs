@@ -39,11 +39,33 @@ use crate::location::Location;
 #[derive(Clone, Copy)]
 pub struct ErrorJson<'a>(pub &'a (dyn Error + 'static));
 
+impl<'a> ErrorJson<'a> {
+    /// The same JSON with the values of sensitive info fields shown (they stay listed
+    /// under `sensitive`). Only for a sink trusted with secrets; logs never need it.
+    ///
+    /// ```
+    /// let err = verror::VError::builder().sensitive_info("token", "abc").message("denied").build();
+    /// let hidden = serde_json::to_value(verror::ErrorJson(&err)).unwrap();
+    /// assert_eq!(hidden["info"]["token"], "[redacted]");
+    /// let shown = serde_json::to_value(verror::ErrorJson(&err).reveal_sensitive()).unwrap();
+    /// assert_eq!(shown["info"]["token"], "abc");
+    /// assert_eq!(shown["sensitive"], serde_json::json!(["token"]));
+    /// ```
+    pub fn reveal_sensitive(self) -> impl Serialize + 'a {
+        Node {
+            level: Level::new(self.0, None),
+            root: true,
+            reveal: true,
+        }
+    }
+}
+
 impl Serialize for ErrorJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         Node {
             level: Level::new(self.0, None),
             root: true,
+            reveal: false,
         }
         .serialize(serializer)
     }
@@ -59,6 +81,8 @@ impl Serialize for VError {
 struct Node<'a> {
     level: Level<'a>,
     root: bool,
+    /// Show the values of sensitive fields.
+    reveal: bool,
 }
 
 /// `Display` of an error's whole message, streamed into the serializer.
@@ -94,7 +118,15 @@ impl Serialize for Node<'_> {
             Some(v) => map.serialize_entry("short_message", v.short_message())?,
             None => map.serialize_entry("short_message", &Collect(OwnMessage(level.error)))?,
         }
-        map.serialize_entry("info", verror.map_or(&NO_INFO, VError::own_info))?;
+        let info = verror.map_or(&NO_INFO, VError::own_info);
+        if self.reveal {
+            map.serialize_entry("info", &info.revealed())?;
+        } else {
+            map.serialize_entry("info", info)?;
+        }
+        if info.sensitive_keys().next().is_some() {
+            map.serialize_entry("sensitive", &SensitiveKeys(info))?;
+        }
         if let Some(location) = verror.and_then(VError::location) {
             map.serialize_entry("location", &Collect(location))?;
         }
@@ -102,16 +134,21 @@ impl Serialize for Node<'_> {
             map.serialize_entry("skip_cause_message", &true)?;
         }
         match verror {
-            Some(v) if v.is_multi() => map.serialize_entry("errors", &Children(v.errors()))?,
+            Some(v) if v.is_multi() => {
+                let children = Children {
+                    errors: v.errors(),
+                    reveal: self.reveal,
+                };
+                map.serialize_entry("errors", &children)?;
+            }
             _ => {
                 if let Some(cause) = level.cause() {
-                    map.serialize_entry(
-                        "cause",
-                        &Node {
-                            level: cause,
-                            root: false,
-                        },
-                    )?;
+                    let node = Node {
+                        level: cause,
+                        root: false,
+                        reveal: self.reveal,
+                    };
+                    map.serialize_entry("cause", &node)?;
                 }
             }
         }
@@ -131,18 +168,31 @@ impl<T: fmt::Display> Serialize for Collect<T> {
     }
 }
 
-struct Children<'a>(&'a [VError]);
+struct Children<'a> {
+    errors: &'a [VError],
+    reveal: bool,
+}
 
 impl Serialize for Children<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for child in self.0 {
+        let mut seq = serializer.serialize_seq(Some(self.errors.len()))?;
+        for child in self.errors {
             seq.serialize_element(&Node {
                 level: Level::new(child, None),
                 root: false,
+                reveal: self.reveal,
             })?;
         }
         seq.end()
+    }
+}
+
+/// The keys of a level's sensitive fields.
+struct SensitiveKeys<'a>(&'a Info);
+
+impl Serialize for SensitiveKeys<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.sensitive_keys())
     }
 }
 
@@ -155,6 +205,8 @@ struct Wire {
     short_message: String,
     #[serde(default)]
     info: Info,
+    #[serde(default)]
+    sensitive: Vec<String>,
     #[serde(default)]
     location: Option<String>,
     #[serde(default)]
@@ -203,7 +255,9 @@ fn default_name() -> String {
 /// ```
 impl<'de> Deserialize<'de> for VError {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<VError, D::Error> {
-        let wire = deserializer.deserialize_map(WireVisitor)?;
+        let mut wire = deserializer.deserialize_map(WireVisitor)?;
+        wire.info
+            .mark_sensitive(wire.sensitive.iter().map(String::as_str));
         let sources = match (wire.errors, wire.cause) {
             (Some(errors), _) => Sources::Multi(errors),
             (None, Some(cause)) => Sources::Cause(Cause::VError(cause)),

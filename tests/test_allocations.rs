@@ -36,7 +36,12 @@ fn allocations<T>(f: impl FnOnce() -> T) -> (T, usize) {
 #[test]
 fn allocations_per_construction() {
     // Backtraces off: this machine's environment may enable them.
-    let (_, plain) = allocations(|| VError::builder().message("plain literal").backtrace(false).build());
+    let (_, plain) = allocations(|| {
+        VError::builder()
+            .message("plain literal")
+            .backtrace(false)
+            .build()
+    });
     assert_eq!(plain, 1, "a literal message is stored without a string");
 
     let n = 7;
@@ -50,12 +55,24 @@ fn allocations_per_construction() {
 
     // Wrapping a VError moves it in: one new box, no box around the cause.
     let inner = VError::builder().message("inner").backtrace(false).build();
-    let (_, wrapped) = allocations(|| VError::builder().cause(inner).message("outer").backtrace(false).build());
+    let (_, wrapped) = allocations(|| {
+        VError::builder()
+            .cause(inner)
+            .message("outer")
+            .backtrace(false)
+            .build()
+    });
     assert_eq!(wrapped, 1);
 
     // A foreign cause is boxed once.
     let io = std::io::Error::from(std::io::ErrorKind::NotFound);
-    let (_, foreign) = allocations(|| VError::builder().cause(io).message("read").backtrace(false).build());
+    let (_, foreign) = allocations(|| {
+        VError::builder()
+            .cause(io)
+            .message("read")
+            .backtrace(false)
+            .build()
+    });
     assert_eq!(foreign, 2);
 
     // `verror!` with a literal (backtraces follow the environment here, so only

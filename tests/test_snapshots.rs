@@ -117,6 +117,16 @@ fn nested_info() -> VError {
         .build()
 }
 
+fn sensitive() -> VError {
+    let auth = build()
+        .name("AuthError")
+        .sensitive_info("token", "tok-0123456789abcdef")
+        .info("user", "ann")
+        .message("token rejected")
+        .build();
+    build().cause(auth).message("login failed").build()
+}
+
 fn fixtures() -> Vec<(&'static str, VError)> {
     vec![
         ("single", single()),
@@ -126,6 +136,7 @@ fn fixtures() -> Vec<(&'static str, VError)> {
         ("empty_short", empty_short()),
         ("multi_line_unicode", multi_line_unicode()),
         ("nested_info", nested_info()),
+        ("sensitive", sensitive()),
     ]
 }
 

@@ -1,0 +1,103 @@
+//! The public view of an error: what a client may see of a chain.
+
+use std::borrow::Cow;
+use std::error::Error;
+
+use crate::chain::{levels, Level};
+use crate::error::{Cause, Inner, Sources, VError};
+use crate::info::Info;
+
+/// What a client may see of `err`: the chain down to, and including, the first level
+/// that hides its cause ([`Builder::skip_cause_message`](crate::Builder::skip_cause_message),
+/// node-verror's `WError`), with names, messages and non-sensitive info fields, and
+/// nothing below it. Where no level hides its cause, the outermost level alone. A
+/// MultiError keeps its message but not its children. Never a location or a backtrace.
+///
+/// The full chain still belongs in the server's own log; the public view is for the
+/// answer to the client.
+///
+/// ```
+/// use verror::VError;
+///
+/// let db = VError::builder()
+///     .name("DbError")
+///     .info("query", "SELECT * FROM users")
+///     .message("connection refused")
+///     .build();
+/// let service = VError::builder()
+///     .name("ServiceUnavailable")
+///     .info("retry_after_s", 30)
+///     .sensitive_info("tenant_token", "t0k3n-t0k3n-t0k3n")
+///     .cause(db)
+///     .skip_cause_message()
+///     .message("user service unavailable")
+///     .build();
+/// let err = VError::wrap(service, "GET /users failed");
+///
+/// let public = verror::public_view(&err);
+/// assert_eq!(format!("{public:#}"), "GET /users failed: user service unavailable");
+/// assert_eq!(verror::chain(&public).count(), 2);
+/// assert!(!verror::has_cause_with_name(&public, "DbError"));
+/// let json = serde_json::to_string(&public).unwrap();
+/// assert!(json.contains("retry_after_s") && !json.contains("t0k3n") && !json.contains("location"));
+///
+/// // No level hides its cause: the top level alone.
+/// let plain = VError::wrap(std::io::Error::other("disk /dev/sda1 failed"), "save failed");
+/// assert_eq!(format!("{:#}", verror::public_view(&plain)), "save failed");
+/// ```
+pub fn public_view(err: &(dyn Error + 'static)) -> VError {
+    let chain: Vec<Level<'_>> = levels(err).collect();
+    let shown = chain
+        .iter()
+        .position(|level| level.verror().is_some_and(VError::skips_cause_message))
+        .map_or(1, |hiding| hiding + 1);
+    chain[..shown]
+        .iter()
+        .rev()
+        .fold(None, |below: Option<VError>, level| {
+            Some(public_level(*level, below))
+        })
+        .unwrap_or_else(|| VError::from_inner(empty()))
+}
+
+/// One level as a client may see it, above `below`.
+fn public_level(level: Level<'_>, below: Option<VError>) -> VError {
+    let mut inner = empty();
+    inner.name = Cow::Owned(level.name.to_owned());
+    match level.verror() {
+        Some(verror) => {
+            inner.short = Cow::Owned(verror.short_message().to_owned());
+            inner.info = verror.own_info().without_sensitive();
+            inner.skip_cause_message = verror.skips_cause_message();
+        }
+        None => inner.short = Cow::Owned(level.error.to_string()),
+    }
+    if let Some(below) = below {
+        inner.sources = Sources::Cause(Cause::VError(below));
+    }
+    VError::from_inner(inner)
+}
+
+fn empty() -> Inner {
+    Inner {
+        name: Cow::Borrowed(VError::DEFAULT_NAME),
+        short: Cow::Borrowed(""),
+        info: Info::new(),
+        skip_cause_message: false,
+        sources: Sources::None,
+        location: None,
+        backtrace: None,
+    }
+}
+
+impl VError {
+    /// The public view of this error: see [`public_view`].
+    ///
+    /// ```
+    /// let err = verror::VError::wrap(verror::VError::new("internal detail"), "request failed");
+    /// assert_eq!(format!("{:#}", err.public()), "request failed");
+    /// ```
+    pub fn public(&self) -> VError {
+        public_view(self)
+    }
+}
