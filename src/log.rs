@@ -392,8 +392,12 @@ impl Serialize for OtelAttributes<'_> {
                 "exception.stacktrace",
                 &Value::String(crate::full_stack(err)),
             )?;
+            // Attribute keys are unique in OTLP: a record field wins over the same key
+            // of the error's info.
             for (key, value) in crate::info(err).iter() {
-                attribute(key, value)?;
+                if !self.fields.contains_key(key) {
+                    attribute(key, value)?;
+                }
             }
             let chain = serde_json::to_value(ErrorJson(err)).unwrap_or(Value::Null);
             attribute("verror.error", &chain)?;

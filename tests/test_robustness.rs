@@ -39,7 +39,7 @@ fn nesting_past_the_recursion_limit_is_an_error() {
         "null".to_owned() + &"}".repeat(depth)
     );
     let result = serde_json::from_str::<VError>(&json);
-    let message = result.err().expect("too deep").to_string();
+    let message = result.expect_err("too deep").to_string();
     assert!(message.contains("recursion limit"), "{message}");
 }
 
