@@ -108,12 +108,16 @@ mod ser;
 
 pub mod frame;
 pub mod log;
+#[cfg(feature = "server")]
+pub mod server;
 #[cfg(feature = "tracing")]
 pub mod tracing;
 
 pub use crate::backtrace::Backtrace;
 pub use crate::builder::{Builder, Message};
-pub use crate::chain::{chain, find_backtrace, find_cause, find_cause_by_name, has_cause_with_name, Chain};
+pub use crate::chain::{
+    chain, find_backtrace, find_cause, find_cause_by_name, has_cause_with_name, Chain,
+};
 pub use crate::error::VError;
 pub use crate::ext::{OptionExt, ResultExt};
 pub use crate::fmt::full_stack;

@@ -1,0 +1,173 @@
+//! The `Handler` abstraction, and running one so that its panics and delays stay
+//! its own.
+
+use std::any::Any;
+use std::future::{poll_fn, Future};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::pin;
+use std::task::Poll;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::VError;
+
+use super::report::{ConnRef, ErrorKind};
+
+/// What the server does with each request: an async function from the request's
+/// payload to the response body, or to an error that goes back to the client as
+/// its whole chain.
+///
+/// Any `Fn(Bytes) -> impl Future<Output = Result<Bytes, VError>>` closure is a
+/// handler, and so is any type that implements this trait (with an `async fn`).
+/// The server guards every call: a handler that panics answers with a
+/// `HandlerPanic` error, one that runs past the handler timeout with a
+/// `HandlerTimeout` error, and in both cases the connection and the server carry
+/// on. Requests on one connection are handled one at a time, in order; different
+/// connections run concurrently.
+///
+/// ```
+/// use bytes::Bytes;
+/// use verror::server::Handler;
+/// use verror::{ResultExt, VError};
+///
+/// // A closure...
+/// let upper = |request: Bytes| async move { Ok::<_, VError>(Bytes::from(request.to_ascii_uppercase())) };
+///
+/// // ...or a type.
+/// struct Add;
+/// impl Handler for Add {
+///     async fn call(&self, request: Bytes) -> Result<Bytes, VError> {
+///         let text = std::str::from_utf8(&request).context("the request is not UTF-8")?;
+///         let sum = text
+///             .split('+')
+///             .map(|n| n.trim().parse::<i64>().with_context(|| format!("bad number {n:?}")))
+///             .sum::<Result<i64, VError>>()?;
+///         Ok(Bytes::from(sum.to_string()))
+///     }
+/// }
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// assert_eq!(upper.call(Bytes::from("hi")).await?, "HI");
+/// assert_eq!(Add.call(Bytes::from("1 + 2")).await?, "3");
+/// let err = Add.call(Bytes::from("1 + x")).await.unwrap_err();
+/// assert_eq!(format!("{err:#}"), r#"bad number " x": invalid digit found in string"#);
+/// # Ok::<(), VError>(())
+/// # }).unwrap();
+/// ```
+pub trait Handler: Send + Sync + 'static {
+    /// Answers one request.
+    fn call(&self, request: Bytes) -> impl Future<Output = Result<Bytes, VError>> + Send;
+}
+
+impl<F, Fut> Handler for F
+where
+    F: Fn(Bytes) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Bytes, VError>> + Send,
+{
+    fn call(&self, request: Bytes) -> impl Future<Output = Result<Bytes, VError>> + Send {
+        self(request)
+    }
+}
+
+/// How one guarded handler call ended.
+pub(crate) enum Outcome {
+    /// The handler answered, with a body or with its error.
+    Answered(Result<Bytes, VError>),
+    /// The handler panicked, with this message.
+    Panicked(String),
+    /// The handler did not answer in time.
+    TimedOut,
+}
+
+impl Outcome {
+    /// The response body, or the error to answer with and its kind. Panics and
+    /// timeouts become `HandlerPanic` and `HandlerTimeout` errors that say which
+    /// request of which connection.
+    pub(crate) fn into_result(
+        self,
+        conn: ConnRef,
+        frame_index: u64,
+        timeout: Duration,
+    ) -> Result<Bytes, (ErrorKind, VError)> {
+        let builder = || {
+            VError::builder()
+                .info("conn_id", conn.conn_id)
+                .info("peer", conn.peer.to_string())
+                .info("frame_index", frame_index)
+                .backtrace(false)
+        };
+        match self {
+            Outcome::Answered(Ok(body)) => Ok(body),
+            Outcome::Answered(Err(err)) => Err((ErrorKind::HandlerError, err)),
+            // The panic's text is a cause the message hides: internals stay in the
+            // log, out of the public view a client gets.
+            Outcome::Panicked(message) => Err((
+                ErrorKind::HandlerPanic,
+                builder()
+                    .name("HandlerPanic")
+                    .cause(
+                        VError::builder()
+                            .name("Panic")
+                            .message(message)
+                            .backtrace(false)
+                            .build(),
+                    )
+                    .skip_cause_message()
+                    .message(format_args!(
+                        "the handler panicked on frame {frame_index} of connection {}",
+                        conn.conn_id
+                    ))
+                    .build(),
+            )),
+            Outcome::TimedOut => Err((
+                ErrorKind::HandlerTimeout,
+                builder()
+                    .name("HandlerTimeout")
+                    .info("timeout_ms", u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX))
+                    .message(format_args!(
+                        "the handler did not answer frame {frame_index} of connection {} within {timeout:?}",
+                        conn.conn_id
+                    ))
+                    .build(),
+            )),
+        }
+    }
+}
+
+/// Calls `handler` on `request`, catching a panic (when the future is made or
+/// while it is polled) and giving up after `timeout`. The handler runs on the
+/// caller's task: no spawn, no allocation; no timer is armed when it answers on
+/// its first poll.
+pub(crate) async fn call_guarded<H: Handler>(
+    handler: &H,
+    request: Bytes,
+    timeout: Duration,
+) -> Outcome {
+    let future = match catch_unwind(AssertUnwindSafe(|| handler.call(request))) {
+        Ok(future) => future,
+        Err(payload) => return Outcome::Panicked(panic_message(&*payload)),
+    };
+    let mut future = pin!(future);
+    let guarded = poll_fn(
+        |cx| match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Ready(result)) => Poll::Ready(Outcome::Answered(result)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => Poll::Ready(Outcome::Panicked(panic_message(&*payload))),
+        },
+    );
+    tokio::time::timeout(timeout, guarded)
+        .await
+        .unwrap_or(Outcome::TimedOut)
+}
+
+/// The text a panic was raised with (`panic!("...")`), when it has one.
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&'static str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "a panic without a message".to_owned()
+    }
+}

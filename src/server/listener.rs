@@ -1,0 +1,196 @@
+//! Listening sockets and accept loops: one per worker, all on one port with
+//! `SO_REUSEPORT` when there are several.
+
+use std::error::Error;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::VError;
+
+use super::conn::{busy_error, refuse, Connection};
+use super::handler::Handler;
+use super::millis;
+use super::report::{report, ConnRef, ErrorKind};
+use super::serve::Shared;
+
+/// The first pause after a failed `accept`; it doubles up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(5);
+/// The longest pause between retries of a failing `accept`.
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
+
+/// Binds `workers` listening sockets to `addr`. With more than one, every socket
+/// sets `SO_REUSEPORT`; when `addr` has port 0, the first socket's port is used
+/// for the rest.
+pub(crate) fn bind_all(
+    addr: SocketAddr,
+    workers: usize,
+    backlog: u32,
+) -> Result<Vec<TcpListener>, VError> {
+    let reuse_port = workers > 1;
+    let mut listeners = Vec::with_capacity(workers);
+    let mut addr = addr;
+    for worker in 0..workers {
+        let listener = bind_one(addr, reuse_port, backlog).map_err(|e| {
+            VError::builder()
+                .name("BindError")
+                .info("addr", addr.to_string())
+                .info("worker", worker)
+                .info("workers", workers)
+                .cause(e)
+                .message(format_args!("cannot listen on {addr}"))
+                .backtrace(false)
+                .build()
+        })?;
+        if worker == 0 {
+            addr = listener
+                .local_addr()
+                .map_err(|e| VError::wrap(e, "cannot read the bound address"))?;
+        }
+        listeners.push(listener);
+    }
+    Ok(listeners)
+}
+
+fn bind_one(addr: SocketAddr, reuse_port: bool, backlog: u32) -> io::Result<TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    // As std and tokio do on Unix: a restarted server can bind while old
+    // connections sit in TIME_WAIT.
+    #[cfg(unix)]
+    socket.set_reuse_address(true)?;
+    if reuse_port {
+        set_reuse_port(&socket)?;
+    }
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
+    TcpListener::from_std(socket.into())
+}
+
+#[cfg(all(
+    unix,
+    not(any(
+        target_os = "solaris",
+        target_os = "illumos",
+        target_os = "cygwin",
+        target_os = "nuttx",
+        target_os = "wasi"
+    ))
+))]
+fn set_reuse_port(socket: &Socket) -> io::Result<()> {
+    socket.set_reuse_port(true)
+}
+
+#[cfg(not(all(
+    unix,
+    not(any(
+        target_os = "solaris",
+        target_os = "illumos",
+        target_os = "cygwin",
+        target_os = "nuttx",
+        target_os = "wasi"
+    ))
+)))]
+fn set_reuse_port(_socket: &Socket) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "several workers need SO_REUSEPORT, which this platform does not have",
+    ))
+}
+
+/// Accepts connections until the shutdown begins, handing each to its own task.
+/// A failed `accept` (out of file descriptors, say) is logged and retried after
+/// a pause that doubles on each failure in a row; it never stops the loop.
+pub(crate) async fn accept_loop<H: Handler>(
+    worker: usize,
+    listener: TcpListener,
+    shared: Arc<Shared<H>>,
+) {
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        let accepted = tokio::select! {
+            biased;
+            () = shared.shutdown.begun() => return,
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
+            Ok((stream, peer)) => {
+                backoff = FIRST_BACKOFF;
+                admit(worker, stream, peer, &shared);
+            }
+            Err(err) => {
+                shared.stats.count_error(ErrorKind::Accept);
+                log_accept_error(worker, &err, backoff);
+                // A connection that died in the queue says nothing about the listener.
+                if is_per_connection(&err) {
+                    continue;
+                }
+                tokio::select! {
+                    () = shared.shutdown.begun() => return,
+                    () = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}
+
+fn log_accept_error(worker: usize, err: &io::Error, retry_in: Duration) {
+    let error = err as &(dyn Error + 'static);
+    let retry_ms = millis(retry_in);
+    tracing::error!(
+        kind = ErrorKind::Accept.as_str(),
+        worker,
+        error,
+        retry_ms,
+        "accept failed"
+    );
+}
+
+fn is_per_connection(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::Interrupted
+    )
+}
+
+/// Starts serving a new connection, or refuses it when `max_connections` are
+/// already being served.
+fn admit<H: Handler>(worker: usize, stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared<H>>) {
+    let conn = ConnRef {
+        conn_id: shared.next_conn_id(),
+        peer,
+    };
+    // Requests and responses are small and latency-bound: no Nagle delay.
+    let _ = stream.set_nodelay(true);
+    match Arc::clone(&shared.permits).try_acquire_owned() {
+        Ok(permit) => {
+            shared.stats.count_connection(worker);
+            tracing::debug!(conn_id = conn.conn_id, peer = %peer, worker, "connection accepted");
+            let connection = Connection::new(stream, conn, Arc::clone(shared));
+            shared.shutdown.spawn(async move {
+                connection.run().await;
+                drop(permit);
+            });
+        }
+        Err(_) => {
+            shared.stats.count_rejected(worker);
+            let err = busy_error(conn, shared.config.max_connections);
+            report(&shared.stats, ErrorKind::ServerBusy, conn, &err);
+            // Refusals are bounded too: past the cap the socket is simply closed.
+            if let Ok(permit) = Arc::clone(&shared.refusal_permits).try_acquire_owned() {
+                let task_shared = Arc::clone(shared);
+                shared.shutdown.spawn(async move {
+                    refuse(stream, err, &task_shared.config).await;
+                    drop(permit);
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! A tokio server and client for the length-prefixed frame protocol, where every
+//! failure, a peer's or the server's own, is answered and logged as a `VError`
+//! chain with its numbers.
+//!
+//! This module is meant to be read, like tokio's mini-redis: each file holds one
+//! concern, and this page tells how they fit.
+//!
+//! # The protocol
+//!
+//! A request is one frame ([`crate::frame`]): a 4-byte big-endian length, then
+//! the payload, at most `max_frame_len` bytes. The response is one frame whose
+//! payload starts with a status byte: `0x00` then the body, or `0x01` then the
+//! JSON of an error chain ([`Response`]). Requests on a connection may be
+//! pipelined; responses come back in order, one per request.
+//!
+//! # Quick start
+//!
+//! ```
+//! use bytes::Bytes;
+//! use verror::server::{Client, Server};
+//! use verror::VError;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), VError> {
+//! // A handler: an async function from request to response body or error.
+//! let handler = |request: Bytes| async move {
+//!     match &request[..] {
+//!         b"ping" => Ok(Bytes::from_static(b"pong")),
+//!         _ => Err(VError::builder()
+//!             .name("UnknownRequest")
+//!             .info("len", request.len())
+//!             .message("only ping is understood")
+//!             .build()),
+//!     }
+//! };
+//! let server = Server::builder().addr("127.0.0.1:0".parse().unwrap()).bind(handler).await?;
+//! let addr = server.local_addr();
+//! let stop = server.shutdown_token();
+//! let running = tokio::spawn(server.serve());
+//!
+//! let mut client = Client::connect(addr).await?;
+//! assert_eq!(client.request(b"ping").await?, "pong");
+//!
+//! // The server's error comes back as the cause of a `RemoteError`, intact.
+//! let err = client.request(b"pong").await.unwrap_err();
+//! assert_eq!(err.name(), "RemoteError");
+//! let remote = verror::find_cause_by_name(&err, "UnknownRequest").unwrap();
+//! assert_eq!(remote.to_string(), "only ping is understood");
+//! assert_eq!(verror::info(&err).get("len"), Some(&serde_json::json!(4)));
+//!
+//! stop.cancel();
+//! let summary = running.await.unwrap();
+//! assert_eq!(summary.frames, 2);
+//! assert_eq!(summary.errors_of(verror::server::ErrorKind::HandlerError), 1);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # How it works
+//!
+//! ```text
+//!  listener.rs          conn.rs (one task per connection)                 response.rs
+//!  accept loop ──► read ─► FrameCodec ─► handler.rs (guarded call) ─► status + body/JSON ─► write
+//!   (workers)        ▲   (sans-IO)         panic? timeout?                                 │
+//!                    └──────────── idle / frame / write timeouts, in order ◄───────────────┘
+//! ```
+//!
+//! - **[`ServerBuilder`]** (`config.rs`) holds the settings and binds the
+//!   sockets. **[`Server`]** (`serve.rs`) runs one accept loop per worker and,
+//!   when told to stop, shuts down in order.
+//! - **Accepting** (`listener.rs`): each worker owns a socket; with several, all
+//!   are bound to one port with `SO_REUSEPORT` and the kernel spreads the
+//!   connections. A failed `accept` (out of file descriptors, say) is logged and
+//!   retried after a growing pause; it never stops the server. Past
+//!   `max_connections`, a connection is accepted only to be answered with a
+//!   `ServerBusy` error and closed, so its client fails fast.
+//! - **A connection** (`conn.rs`) is one task that owns its socket, a
+//!   [`FrameCodec`](crate::frame::FrameCodec) and two buffers. It drives the
+//!   codec itself rather than through tokio-util's `Framed`, which ends at the
+//!   first error: an oversized frame under the `Discard` policy must be answered
+//!   and skipped while the connection goes on, and the codec's
+//!   [`state`](crate::frame::FrameCodec::state) chooses the timeout: the *idle
+//!   timeout* between frames, the *frame timeout* once a frame has begun (a
+//!   slowloris peer that trickles bytes is cut off with the count of what came).
+//!   Every complete frame in the buffer is answered before the next read, and the
+//!   responses written together: a pipelined burst costs one write.
+//! - **Decode failures** are answered with an error response carrying the
+//!   connection, the frame's index and offset, and the numbers (declared length,
+//!   limit, bytes received, time waited); then the connection closes, or under
+//!   `Discard` (oversized frames only) carries on. They never capture a
+//!   backtrace: a hostile peer must not make the server pay for one per frame.
+//! - **The handler** ([`Handler`], `handler.rs`) runs on the connection's task,
+//!   guarded: a panic becomes a `HandlerPanic` response, a call past the
+//!   handler timeout a `HandlerTimeout` response, and the connection carries on.
+//! - **Responses** (`response.rs`) never carry a backtrace, and never grow past
+//!   the limit plus the status byte.
+//! - **Memory is bounded**: the read buffer holds at most one frame plus one
+//!   read (the codec never allocates a declared length); the write buffer at
+//!   most the `write_buffer` setting plus one response; a peer that stops
+//!   reading is cut off by the *write timeout*.
+//! - **Closing** sends FIN, then reads and drops what the peer still sends for a
+//!   short while (`linger`), so that the last response is not destroyed by the
+//!   reset a close with unread input would cause.
+//!
+//! # Shutdown
+//!
+//! [`Server::serve_until`] takes any future as the trigger, such as
+//! [`shutdown_signal`] (SIGINT or SIGTERM); [`Server::shutdown_token`] gives a
+//! `CancellationToken` that does the same from anywhere. Then (`shutdown.rs`):
+//! the accept loops stop; each connection answers the frames it has received,
+//! finishing one partly in, flushes, and closes; at the `shutdown_deadline`
+//! whatever is still open is cut off and reported, all together, as one
+//! MultiError. The [`Summary`] (connections, frames, errors by kind) is logged
+//! and returned.
+//!
+//! # Logs
+//!
+//! Everything is logged through `tracing`. Each error is one event with a stable
+//! `kind` field ([`ErrorKind::as_str`]: `oversized`, `frame_timeout`,
+//! `handler_panic`, ...), the `conn_id` and `peer`, and the error itself as
+//! `error`, passed as `&dyn Error` so that a layer receives the whole chain
+//! through `Visit::record_error` and can write it as nested JSON, and rate limit
+//! lines per kind. Peer faults are warnings, the server's own failures errors.
+//!
+//! # Client
+//!
+//! [`Client`] sends requests one at a time or pipelined, or splits into a
+//! [`RequestSender`] and a [`ResponseReceiver`] for separate tasks. An error
+//! response becomes a `RemoteError` whose cause is the server's chain, names and
+//! info fields intact; [`ErrorKind::classify`] tells which kind of server
+//! failure it was.
+
+mod client;
+mod config;
+mod conn;
+mod demo;
+mod handler;
+mod listener;
+mod report;
+mod response;
+mod serve;
+mod shutdown;
+mod stats;
+
+pub use client::{Client, ClientBuilder, RequestSender, ResponseReceiver};
+pub use config::{Exposure, ServerBuilder};
+pub use demo::DemoHandler;
+pub use handler::Handler;
+pub use report::ErrorKind;
+pub use response::{Response, STATUS_ERROR, STATUS_OK};
+pub use serve::Server;
+pub use shutdown::shutdown_signal;
+pub use stats::{Stats, Summary};
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// `start + duration`, or a far future when that overflows (a timeout set to
+/// `Duration::MAX` means "never").
+fn deadline_after(start: Instant, duration: Duration) -> Instant {
+    start
+        .checked_add(duration)
+        .unwrap_or_else(|| start + Duration::from_secs(60 * 60 * 24 * 365))
+}
+
+/// A duration in whole milliseconds, for info fields.
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,230 @@
+//! The response format: one status byte, then the body or the error chain's JSON.
+
+use std::error::Error;
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::error::{Cause, Sources};
+use crate::frame::HEADER_LEN;
+use crate::VError;
+
+/// The status byte of a successful response; the body follows.
+pub const STATUS_OK: u8 = 0x00;
+/// The status byte of an error response; the UTF-8 JSON of the error chain
+/// ([`ErrorJson`](crate::ErrorJson)) follows.
+pub const STATUS_ERROR: u8 = 0x01;
+
+/// One response, as the server sends it and the client reads it: the payload of a
+/// response frame is a status byte, [`STATUS_OK`] then the body, or
+/// [`STATUS_ERROR`] then the JSON of an error chain. A response is therefore at
+/// most one byte longer than the request limit.
+///
+/// ```
+/// use bytes::{Bytes, BytesMut};
+/// use verror::server::Response;
+/// use verror::VError;
+///
+/// let mut wire = BytesMut::new();
+/// Response::Ok(Bytes::from_static(b"hello")).encode(1024, &mut wire)?;
+/// assert_eq!(&wire[..], b"\x00\x00\x00\x06\x00hello");
+///
+/// let err = VError::builder().name("NotFound").info("key", 42).message("no such key").build();
+/// let mut wire = BytesMut::new();
+/// Response::Error(err).encode(1024, &mut wire)?;
+/// let payload = wire.split_off(4).freeze(); // what the frame decoder hands out
+/// match Response::decode(payload)? {
+///     Response::Error(back) => {
+///         assert_eq!(back.name(), "NotFound");
+///         assert_eq!(back.own_info().get("key"), Some(&serde_json::json!(42)));
+///         assert!(back.backtrace().is_none()); // backtraces never leave the server
+///     }
+///     Response::Ok(_) => unreachable!(),
+/// }
+/// # Ok::<(), VError>(())
+/// ```
+#[derive(Debug)]
+pub enum Response {
+    /// Success, with the body.
+    Ok(Bytes),
+    /// Failure, with the error chain.
+    Error(VError),
+}
+
+impl Response {
+    /// Appends this response as one frame to `dst`, for a server whose request limit
+    /// is `max_frame_len` (so the payload, status byte included, may be
+    /// `max_frame_len + 1` bytes).
+    ///
+    /// An error goes out without any backtrace. A response that does not fit (a
+    /// body over `max_frame_len`, an error whose JSON is too long) is replaced by a
+    /// short `ResponseTooLarge` error response, which is also returned as `Err` so
+    /// the caller can report it.
+    pub fn encode(self, max_frame_len: usize, dst: &mut BytesMut) -> Result<(), VError> {
+        // The header counts the status byte too, and must fit in a u32.
+        let max_frame_len = max_frame_len.min(u32::MAX as usize - 1);
+        let err = match self {
+            Response::Ok(body) if body.len() <= max_frame_len => {
+                put_frame(dst, STATUS_OK, &body);
+                return Ok(());
+            }
+            Response::Ok(body) => {
+                return Err(encode_too_large("body", "", body.len(), max_frame_len, dst))
+            }
+            Response::Error(err) => err,
+        };
+        let start = dst.len();
+        let written = put_error_frame(&err, dst);
+        let json_len = dst.len() - start - HEADER_LEN - 1;
+        match written {
+            Ok(()) if json_len <= max_frame_len => Ok(()),
+            _ => {
+                dst.truncate(start);
+                Err(encode_too_large(
+                    "error",
+                    err.name(),
+                    json_len,
+                    max_frame_len,
+                    dst,
+                ))
+            }
+        }
+    }
+
+    /// Reads a response payload (a frame without its header). A payload that is
+    /// empty, has an unknown status byte, or an error that is not valid JSON of an
+    /// error chain is an `InvalidResponse` error.
+    pub fn decode(payload: Bytes) -> Result<Response, VError> {
+        let protocol_error = |message: &'static str| {
+            VError::builder()
+                .name("InvalidResponse")
+                .info("payload_len", payload.len())
+                .message(message)
+                .backtrace(false)
+        };
+        match payload.first() {
+            Some(&STATUS_OK) => Ok(Response::Ok(payload.slice(1..))),
+            Some(&STATUS_ERROR) => match serde_json::from_slice::<VError>(&payload[1..]) {
+                Ok(err) => Ok(Response::Error(err)),
+                Err(e) => Err(protocol_error(
+                    "the error response is not the JSON of an error chain",
+                )
+                .cause(e)
+                .build()),
+            },
+            Some(&status) => Err(protocol_error("unknown response status")
+                .info("status", status)
+                .build()),
+            None => Err(protocol_error("empty response: no status byte").build()),
+        }
+    }
+
+    /// `Ok(body)` or `Err(error)`.
+    pub fn into_result(self) -> Result<Bytes, VError> {
+        match self {
+            Response::Ok(body) => Ok(body),
+            Response::Error(err) => Err(err),
+        }
+    }
+}
+
+/// Writes a frame holding `status` then `body`.
+fn put_frame(dst: &mut BytesMut, status: u8, body: &[u8]) {
+    dst.reserve(HEADER_LEN + 1 + body.len());
+    // The caller checked `body.len() < u32::MAX`: the cast is exact.
+    dst.put_u32(1 + body.len() as u32);
+    dst.put_u8(status);
+    dst.put_slice(body);
+}
+
+/// Writes an error frame: the JSON is written in place, then its length is
+/// patched into the header.
+fn put_error_frame(err: &VError, dst: &mut BytesMut) -> Result<(), serde_json::Error> {
+    let start = dst.len();
+    dst.put_u32(0);
+    dst.put_u8(STATUS_ERROR);
+    let written = match without_backtraces(err) {
+        Some(copy) => serde_json::to_writer(dst.writer(), &copy),
+        None => serde_json::to_writer(dst.writer(), err),
+    };
+    let len = u32::try_from(dst.len() - start - HEADER_LEN).unwrap_or(u32::MAX);
+    dst[start..start + HEADER_LEN].copy_from_slice(&len.to_be_bytes());
+    written
+}
+
+/// A copy of `err` without backtraces, or `None` when it holds none (the common
+/// case: nothing is copied then). Backtraces are never sent, and never resolved to
+/// be sent.
+fn without_backtraces(err: &VError) -> Option<VError> {
+    if !holds_backtrace(err) {
+        return None;
+    }
+    // A backtrace may sit behind a foreign cause, out of reach: round-trip through
+    // JSON, which turns every level into an owned `VError`. Rare, and the only path
+    // that resolves a backtrace (to drop it).
+    let mut copy: VError = serde_json::to_vec(err)
+        .ok()
+        .and_then(|json| serde_json::from_slice(&json).ok())
+        .unwrap_or_else(|| {
+            VError::builder()
+                .message(err.message())
+                .backtrace(false)
+                .build()
+        });
+    strip_backtraces(&mut copy);
+    Some(copy)
+}
+
+/// Whether any level of the chain, MultiError children included, holds a backtrace.
+fn holds_backtrace(err: &(dyn Error + 'static)) -> bool {
+    let mut pending = vec![err];
+    while let Some(level) = pending.pop() {
+        match level.downcast_ref::<VError>() {
+            Some(v) if v.backtrace().is_some() => return true,
+            Some(v) if v.is_multi() => {
+                pending.extend(v.errors().iter().map(|e| e as &(dyn Error + 'static)))
+            }
+            _ => pending.extend(level.source()),
+        }
+    }
+    false
+}
+
+/// Drops the backtrace of every `VError` level the chain owns.
+fn strip_backtraces(err: &mut VError) {
+    let mut pending = vec![err];
+    while let Some(level) = pending.pop() {
+        level.0.backtrace = None;
+        match &mut level.0.sources {
+            Sources::Cause(Cause::VError(cause)) => pending.push(cause),
+            Sources::Multi(children) => pending.extend(children.iter_mut()),
+            Sources::Cause(Cause::Foreign { .. }) | Sources::None => {}
+        }
+    }
+}
+
+/// Writes the short error that stands in for a response too large to send, and
+/// returns it.
+fn encode_too_large(
+    what: &'static str,
+    error_name: &str,
+    len: usize,
+    max_frame_len: usize,
+    dst: &mut BytesMut,
+) -> VError {
+    let mut builder = VError::builder()
+        .name("ResponseTooLarge")
+        .message(format_args!(
+            "the response {what} of {len} bytes exceeds the limit of {max_frame_len}"
+        ))
+        .info("len", len)
+        .info("max_frame_len", max_frame_len);
+    if !error_name.is_empty() {
+        builder = builder.info("error_name", error_name);
+    }
+    let err = builder.backtrace(false).build();
+    let start = dst.len();
+    if put_error_frame(&err, dst).is_err() {
+        dst.truncate(start);
+    }
+    err
+}

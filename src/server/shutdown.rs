@@ -1,0 +1,136 @@
+//! Graceful shutdown: the trigger, the tasks it waits for, the deadline, and
+//! the report of what was cut off.
+
+use std::error::Error;
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
+use tokio_util::task::TaskTracker;
+
+use crate::VError;
+
+/// How long tasks cut off at the deadline get to notice and report it.
+const CUT_OFF_GRACE: Duration = Duration::from_millis(250);
+
+/// The shutdown state shared by the accept loops and the connections.
+///
+/// Two stages, each a cancellation token: `begun` (stop accepting; connections
+/// answer what they have received, flush, and close) and `deadline_passed` (what
+/// is still running stops where it is and reports itself cut off).
+pub(crate) struct Shutdown {
+    begun: CancellationToken,
+    deadline_passed: CancellationToken,
+    tasks: TaskTracker,
+    cut_off: Mutex<Vec<VError>>,
+}
+
+impl Shutdown {
+    /// A shutdown that begins when `trigger` is cancelled.
+    pub(crate) fn new(trigger: CancellationToken) -> Shutdown {
+        Shutdown {
+            begun: trigger,
+            deadline_passed: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+            cut_off: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The token that begins the shutdown when cancelled.
+    pub(crate) fn trigger(&self) -> &CancellationToken {
+        &self.begun
+    }
+
+    /// Resolves once the shutdown has begun.
+    pub(crate) fn begun(&self) -> WaitForCancellationFuture<'_> {
+        self.begun.cancelled()
+    }
+
+    /// Resolves once the deadline has passed.
+    pub(crate) fn deadline_passed(&self) -> WaitForCancellationFuture<'_> {
+        self.deadline_passed.cancelled()
+    }
+
+    /// Runs a connection's task; the shutdown waits for it.
+    pub(crate) fn spawn<F: Future<Output = ()> + Send + 'static>(&self, task: F) {
+        self.tasks.spawn(task);
+    }
+
+    /// Records the error of a connection cut off at the deadline.
+    pub(crate) fn cut_off(&self, err: VError) {
+        self.cut_off
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(err);
+    }
+
+    /// Waits for every task until `deadline`; then tells the rest to stop and
+    /// gathers their errors into one MultiError (`None` if all finished in time).
+    /// Call it once the accept loops have stopped, so no task starts after it.
+    pub(crate) async fn finish(&self, deadline: Instant) -> Option<VError> {
+        self.tasks.close();
+        if tokio::time::timeout_at(deadline, self.tasks.wait())
+            .await
+            .is_err()
+        {
+            self.deadline_passed.cancel();
+            // A task stuck in blocking code is left behind; its error is lost.
+            let _ = tokio::time::timeout(CUT_OFF_GRACE, self.tasks.wait()).await;
+        }
+        let errors = std::mem::take(
+            &mut *self
+                .cut_off
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+        // The children say what was cut off; a backtrace of this task would not.
+        (!errors.is_empty()).then(|| VError::builder().errors(errors).backtrace(false).build())
+    }
+}
+
+/// Resolves when the process receives SIGINT (Ctrl-C) or SIGTERM (Ctrl-C only,
+/// off Unix): the usual trigger for [`Server::serve_until`](super::Server::serve_until).
+///
+/// If the signal handlers cannot be installed, the failure is logged and the
+/// future never resolves (the server then stops only when its
+/// [`shutdown_token`](super::Server::shutdown_token) is cancelled).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), verror::VError> {
+/// use verror::server::{shutdown_signal, DemoHandler, Server};
+///
+/// let server = Server::builder().bind(DemoHandler::new()).await?;
+/// let summary = server.serve_until(shutdown_signal()).await;
+/// println!("{summary}");
+/// # Ok(())
+/// # }
+/// ```
+pub async fn shutdown_signal() {
+    match wait_for_signal().await {
+        Ok(name) => tracing::info!(signal = name, "shutting down"),
+        Err(err) => {
+            let error = &err as &(dyn Error + 'static);
+            tracing::error!(kind = "signal", error, "cannot listen for shutdown signals");
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> std::io::Result<&'static str> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(tokio::select! {
+        _ = interrupt.recv() => "SIGINT",
+        _ = terminate.recv() => "SIGTERM",
+    })
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> std::io::Result<&'static str> {
+    tokio::signal::ctrl_c().await?;
+    Ok("Ctrl-C")
+}

@@ -1,0 +1,209 @@
+//! Shared helpers of the `server_*` tests: a server on an ephemeral loopback port
+//! with short timeouts, captured JSON log lines, and a bound on every wait.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde_json::Value;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::subscriber::DefaultGuard;
+use tracing_subscriber::layer::SubscriberExt;
+use verror::log::LogFormat;
+use verror::server::{
+    Client, Handler, RequestSender, ResponseReceiver, Server, ServerBuilder, Summary,
+};
+use verror::tracing::{LogBuffer, LogLayer};
+use verror::VError;
+
+/// The request limit of the test servers.
+pub const LIMIT: usize = 4096;
+
+/// Every test step is bounded by this.
+pub const BOUND: Duration = Duration::from_secs(20);
+
+/// Runs `future`, failing the test (and naming the step) if it takes longer
+/// than [`BOUND`].
+#[track_caller]
+pub fn within<F: Future>(future: F) -> impl Future<Output = F::Output> {
+    let step = std::panic::Location::caller();
+    async move {
+        tokio::time::timeout(BOUND, future)
+            .await
+            .unwrap_or_else(|_| panic!("the test step at {step} timed out"))
+    }
+}
+
+/// A server builder for tests: loopback, ephemeral port, short timeouts.
+pub fn builder() -> ServerBuilder {
+    Server::builder()
+        .addr("127.0.0.1:0".parse().unwrap())
+        .max_frame_len(LIMIT)
+        .idle_timeout(Duration::from_secs(5))
+        .frame_timeout(Duration::from_secs(5))
+        .write_timeout(Duration::from_secs(5))
+        .handler_timeout(Duration::from_secs(5))
+        .linger(Duration::from_millis(200))
+        .shutdown_deadline(Duration::from_secs(5))
+}
+
+/// A server running in its own task.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub stop: CancellationToken,
+    pub task: JoinHandle<Summary>,
+}
+
+impl Running {
+    /// Shuts the server down gracefully and returns its summary.
+    pub async fn stop(self) -> Summary {
+        self.stop.cancel();
+        within(self.task).await.expect("the server task failed")
+    }
+}
+
+/// Binds `builder` with `handler` and serves in a spawned task.
+pub async fn start<H: Handler>(builder: ServerBuilder, handler: H) -> Running {
+    let server = builder.bind(handler).await.expect("bind failed");
+    let addr = server.local_addr();
+    let stop = server.shutdown_token();
+    let task = tokio::spawn(server.serve());
+    Running { addr, stop, task }
+}
+
+/// An echo handler.
+pub fn echo() -> impl Handler {
+    |request: Bytes| async move { Ok::<_, VError>(request) }
+}
+
+/// A client for a test server.
+pub async fn connect(addr: SocketAddr) -> Client {
+    within(
+        Client::builder()
+            .max_frame_len(LIMIT)
+            .timeout(BOUND)
+            .connect(addr),
+    )
+    .await
+    .expect("connect failed")
+}
+
+/// A client's two halves.
+pub async fn connect_split(addr: SocketAddr) -> (RequestSender, ResponseReceiver) {
+    connect(addr).await.split()
+}
+
+/// A frame holding `payload`.
+pub fn frame(payload: &[u8]) -> Vec<u8> {
+    let mut out = (payload.len() as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(payload);
+    out
+}
+
+/// A payload of `len` bytes that differs from request to request.
+pub fn payload(seed: usize, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| (seed.wrapping_mul(31).wrapping_add(i) % 251) as u8)
+        .collect()
+}
+
+/// Good traffic on its own connection: `frames` pipelined echo requests of
+/// assorted sizes, each checked. Run it next to a fault to show the fault
+/// disturbs nobody else.
+pub fn good_neighbour(addr: SocketAddr, frames: usize) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut client = connect(addr).await;
+        for round in 0..3 {
+            let payloads: Vec<Vec<u8>> = (0..frames)
+                .map(|i| payload(round * frames + i, (i * 37) % LIMIT))
+                .collect();
+            let answers = within(client.pipeline(&payloads))
+                .await
+                .expect("good traffic failed");
+            assert_eq!(answers.len(), payloads.len());
+            for (answer, sent) in answers.into_iter().zip(&payloads) {
+                assert_eq!(
+                    answer.expect("good request answered with an error"),
+                    sent[..]
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+}
+
+/// The server's chain inside a client's `RemoteError`.
+pub fn remote_cause(err: &VError) -> &VError {
+    assert_eq!(
+        err.name(),
+        "RemoteError",
+        "expected a RemoteError, got {err:?}"
+    );
+    std::error::Error::source(err)
+        .and_then(|e| e.downcast_ref::<VError>())
+        .expect("a RemoteError has the server's chain as its cause")
+}
+
+/// An info field of one level, as JSON.
+pub fn field(err: &VError, key: &str) -> Value {
+    err.own_info().get(key).cloned().unwrap_or(Value::Null)
+}
+
+/// JSON log lines written by the `verror::tracing` layer while this lives (on this
+/// thread: use a current-thread runtime).
+pub struct Logs {
+    buffer: LogBuffer,
+    _guard: DefaultGuard,
+}
+
+impl Logs {
+    pub fn capture() -> Logs {
+        let buffer = LogBuffer::new();
+        let layer = LogLayer::builder()
+            .format(LogFormat::Native)
+            .writer(buffer.clone())
+            .rate_limit(None)
+            .build();
+        let guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(layer));
+        Logs {
+            buffer,
+            _guard: guard,
+        }
+    }
+
+    /// Every line so far, parsed.
+    pub fn lines(&self) -> Vec<Value> {
+        self.buffer
+            .lines()
+            .iter()
+            .map(|line| {
+                serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("a log line is not JSON ({e}): {line}"))
+            })
+            .collect()
+    }
+
+    /// The lines with this `kind`.
+    pub fn of_kind(&self, kind: &str) -> Vec<Value> {
+        self.lines()
+            .into_iter()
+            .filter(|line| line["kind"] == kind)
+            .collect()
+    }
+
+    /// Waits for the first line of this `kind`.
+    #[track_caller]
+    pub fn wait_for<'a>(&'a self, kind: &'a str) -> impl Future<Output = Value> + 'a {
+        within(async move {
+            loop {
+                if let Some(line) = self.of_kind(kind).into_iter().next() {
+                    return line;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    }
+}
