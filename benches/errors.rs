@@ -1,1 +1,330 @@
-fn main(){}
+//! verror against anyhow, eyre and error-stack, on the same work, in one run.
+//!
+//! Backtraces off on every side (the default run):
+//!
+//! ```text
+//! cargo bench --bench errors -- --warm-up-time 1 --measurement-time 3
+//! ```
+//!
+//! Backtraces on (a separate process, since the environment is read once per process;
+//! only the `backtrace` group runs):
+//!
+//! ```text
+//! VERROR_BENCH_BACKTRACE=1 cargo bench --bench errors -- --warm-up-time 1 --measurement-time 3
+//! ```
+//!
+//! Groups (criterion shows each group's functions side by side):
+//! - `create`: one error with a formatted message;
+//! - `wrap3`: an `io::Error` wrapped in 3 levels of formatted context;
+//! - `alternate`: `{:#}` of that 3-level chain (into a reused `String`);
+//! - `json`: that chain as a JSON string (anyhow/eyre: their `chain()` messages as a
+//!   JSON list; error-stack: its own `serde` serializer);
+//! - `backtrace` (backtrace run only): creating a `VError` that captures a backtrace
+//!   against `std::backtrace::Backtrace::force_capture()`.
+
+use std::fmt::{self, Write as _};
+use std::hint::black_box;
+use std::io;
+
+use criterion::Criterion;
+
+/// The environment variable that switches this bench to the backtrace-on run.
+const BACKTRACE_RUN: &str = "VERROR_BENCH_BACKTRACE";
+
+/// error-stack's contexts are typed; a formatted message is the closest equivalent of
+/// anyhow's `context(format!(..))`, and prints the same under `{:#}`.
+#[derive(Debug)]
+struct Msg(String);
+
+impl fmt::Display for Msg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Msg {}
+
+/// A static error-stack context, for its idiomatic `Report::new(ctx).attach(..)`.
+#[derive(Debug)]
+struct ConfigError;
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("config error")
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The root of every chain: an `io::Error` with a message (one allocation on each side).
+#[inline(never)]
+fn read_config(path: &str) -> io::Result<Vec<u8>> {
+    Err(io::Error::new(
+        io::ErrorKind::NotFound,
+        format!("{path}: no such file or directory"),
+    ))
+}
+
+// ---- the 3-level chain, built the idiomatic way on each side --------------------------
+
+#[inline(never)]
+fn verror_chain(path: &str, shard: u32, worker: u32) -> verror::VError {
+    use verror::ResultExt;
+    read_config(path)
+        .with_context(|| format!("failed to read config {path}"))
+        .with_context(|| format!("failed to load shard {shard}"))
+        .with_context(|| format!("worker {worker} failed to start"))
+        .unwrap_err()
+}
+
+#[inline(never)]
+fn anyhow_chain(path: &str, shard: u32, worker: u32) -> anyhow::Error {
+    use anyhow::Context;
+    read_config(path)
+        .with_context(|| format!("failed to read config {path}"))
+        .with_context(|| format!("failed to load shard {shard}"))
+        .with_context(|| format!("worker {worker} failed to start"))
+        .unwrap_err()
+}
+
+#[inline(never)]
+fn eyre_chain(path: &str, shard: u32, worker: u32) -> eyre::Report {
+    use eyre::WrapErr;
+    read_config(path)
+        .wrap_err_with(|| format!("failed to read config {path}"))
+        .wrap_err_with(|| format!("failed to load shard {shard}"))
+        .wrap_err_with(|| format!("worker {worker} failed to start"))
+        .unwrap_err()
+}
+
+#[inline(never)]
+fn error_stack_chain(path: &str, shard: u32, worker: u32) -> error_stack::Report<Msg> {
+    use error_stack::ResultExt;
+    read_config(path)
+        .change_context_lazy(|| Msg(format!("failed to read config {path}")))
+        .change_context_lazy(|| Msg(format!("failed to load shard {shard}")))
+        .change_context_lazy(|| Msg(format!("worker {worker} failed to start")))
+        .unwrap_err()
+}
+
+const PATH: &str = "/etc/app/config.toml";
+
+fn create(c: &mut Criterion) {
+    let mut group = c.benchmark_group("create");
+    group.bench_function("verror", |b| {
+        b.iter(|| {
+            verror::verror!(
+                "frame {} rejected by peer {}",
+                black_box(7u32),
+                black_box("10.0.0.1")
+            )
+        })
+    });
+    group.bench_function("anyhow", |b| {
+        b.iter(|| {
+            anyhow::anyhow!(
+                "frame {} rejected by peer {}",
+                black_box(7u32),
+                black_box("10.0.0.1")
+            )
+        })
+    });
+    group.bench_function("eyre", |b| {
+        b.iter(|| {
+            eyre::eyre!(
+                "frame {} rejected by peer {}",
+                black_box(7u32),
+                black_box("10.0.0.1")
+            )
+        })
+    });
+    group.bench_function("error-stack", |b| {
+        b.iter(|| {
+            error_stack::Report::new(Msg(format!(
+                "frame {} rejected by peer {}",
+                black_box(7u32),
+                black_box("10.0.0.1")
+            )))
+        })
+    });
+    // error-stack's other idiom: a static context plus a formatted attachment.
+    group.bench_function("error-stack-attach", |b| {
+        b.iter(|| {
+            error_stack::Report::new(ConfigError).attach(format!(
+                "frame {} rejected by peer {}",
+                black_box(7u32),
+                black_box("10.0.0.1")
+            ))
+        })
+    });
+    group.finish();
+}
+
+fn wrap3(c: &mut Criterion) {
+    let mut group = c.benchmark_group("wrap3");
+    let args = || (black_box(PATH), black_box(3u32), black_box(12u32));
+    group.bench_function("verror", |b| {
+        b.iter(|| {
+            let (p, s, w) = args();
+            verror_chain(p, s, w)
+        })
+    });
+    group.bench_function("anyhow", |b| {
+        b.iter(|| {
+            let (p, s, w) = args();
+            anyhow_chain(p, s, w)
+        })
+    });
+    group.bench_function("eyre", |b| {
+        b.iter(|| {
+            let (p, s, w) = args();
+            eyre_chain(p, s, w)
+        })
+    });
+    group.bench_function("error-stack", |b| {
+        b.iter(|| {
+            let (p, s, w) = args();
+            error_stack_chain(p, s, w)
+        })
+    });
+    group.finish();
+}
+
+/// `{:#}` into a reused buffer: the formatting, not the allocator.
+fn alternate(c: &mut Criterion) {
+    let verror = verror_chain(PATH, 3, 12);
+    let anyhow = anyhow_chain(PATH, 3, 12);
+    let eyre = eyre_chain(PATH, 3, 12);
+    let error_stack = error_stack_chain(PATH, 3, 12);
+    let expected = "worker 12 failed to start: failed to load shard 3: \
+                    failed to read config /etc/app/config.toml: \
+                    /etc/app/config.toml: no such file or directory";
+    assert_eq!(format!("{verror:#}"), expected);
+    assert_eq!(format!("{anyhow:#}"), expected);
+    assert_eq!(format!("{eyre:#}"), expected);
+    assert_eq!(format!("{error_stack:#}"), expected);
+
+    let mut group = c.benchmark_group("alternate");
+    let mut out = String::with_capacity(256);
+    group.bench_function("verror", |b| {
+        b.iter(|| {
+            out.clear();
+            write!(out, "{:#}", black_box(&verror)).unwrap();
+            black_box(out.len())
+        })
+    });
+    group.bench_function("anyhow", |b| {
+        b.iter(|| {
+            out.clear();
+            write!(out, "{:#}", black_box(&anyhow)).unwrap();
+            black_box(out.len())
+        })
+    });
+    group.bench_function("eyre", |b| {
+        b.iter(|| {
+            out.clear();
+            write!(out, "{:#}", black_box(&eyre)).unwrap();
+            black_box(out.len())
+        })
+    });
+    group.bench_function("error-stack", |b| {
+        b.iter(|| {
+            out.clear();
+            write!(out, "{:#}", black_box(&error_stack)).unwrap();
+            black_box(out.len())
+        })
+    });
+    group.finish();
+}
+
+/// What anyhow and eyre users do for JSON: their chains' messages as a list.
+fn messages<'a>(chain: impl Iterator<Item = &'a (dyn std::error::Error + 'static)>) -> String {
+    let list: Vec<String> = chain.map(|e| e.to_string()).collect();
+    serde_json::to_string(&list).unwrap()
+}
+
+fn json(c: &mut Criterion) {
+    let verror = verror_chain(PATH, 3, 12);
+    let anyhow = anyhow_chain(PATH, 3, 12);
+    let eyre = eyre_chain(PATH, 3, 12);
+    let error_stack = error_stack_chain(PATH, 3, 12);
+    let sizes = [
+        ("verror", serde_json::to_string(&verror).unwrap().len()),
+        ("anyhow", messages(anyhow.chain()).len()),
+        ("eyre", messages(eyre.chain()).len()),
+        (
+            "error-stack",
+            serde_json::to_string(&error_stack).unwrap().len(),
+        ),
+    ]
+    .map(|(name, len)| format!("{name} {len} B"));
+    eprintln!("json sizes: {}", sizes.join(", "));
+
+    let mut group = c.benchmark_group("json");
+    group.bench_function("verror", |b| {
+        b.iter(|| serde_json::to_string(black_box(&verror)).unwrap())
+    });
+    group.bench_function("anyhow", |b| {
+        b.iter(|| messages(black_box(&anyhow).chain()))
+    });
+    group.bench_function("eyre", |b| b.iter(|| messages(black_box(&eyre).chain())));
+    group.bench_function("error-stack", |b| {
+        b.iter(|| serde_json::to_string(black_box(&error_stack)).unwrap())
+    });
+    group.finish();
+}
+
+/// Backtraces on: verror's creation (message, record, capture) against the bare
+/// capture of std's `Backtrace::force_capture()`.
+fn backtrace(c: &mut Criterion) {
+    let probe = verror::verror!("probe");
+    assert!(
+        probe.backtrace().is_some(),
+        "the backtrace run must capture"
+    );
+    let mut group = c.benchmark_group("backtrace");
+    group.bench_function("verror", |b| {
+        b.iter(|| {
+            verror::verror!(
+                "frame {} rejected by peer {}",
+                black_box(7u32),
+                black_box("10.0.0.1")
+            )
+        })
+    });
+    group.bench_function("std-force_capture", |b| {
+        b.iter(std::backtrace::Backtrace::force_capture)
+    });
+    group.bench_function("anyhow", |b| {
+        b.iter(|| {
+            anyhow::anyhow!(
+                "frame {} rejected by peer {}",
+                black_box(7u32),
+                black_box("10.0.0.1")
+            )
+        })
+    });
+    group.finish();
+}
+
+fn main() {
+    // Before anything else: every side reads the environment once per process.
+    let backtrace_run = std::env::var_os(BACKTRACE_RUN).is_some_and(|v| v != "0");
+    std::env::set_var("RUST_LIB_BACKTRACE", if backtrace_run { "1" } else { "0" });
+
+    let mut c = Criterion::default().configure_from_args();
+    if backtrace_run {
+        backtrace(&mut c);
+    } else {
+        let probe = verror::verror!("probe");
+        assert!(
+            probe.backtrace().is_none(),
+            "the default run must not capture"
+        );
+        create(&mut c);
+        wrap3(&mut c);
+        alternate(&mut c);
+        json(&mut c);
+    }
+    c.final_summary();
+}

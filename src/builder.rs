@@ -209,11 +209,7 @@ impl Builder {
             BacktracePolicy::Always => true,
             BacktracePolicy::Never => false,
         };
-        let backtrace = if wanted && !sources_have_backtrace(&self.sources) {
-            Some(Backtrace::capture())
-        } else {
-            None
-        };
+        let backtrace = new_backtrace(wanted, &self.sources);
         let (default_name, default_message) = match &self.sources {
             Sources::Multi(errors) => {
                 let n = errors.len();
@@ -237,7 +233,32 @@ impl Builder {
     }
 }
 
-/// Whether a backtrace was already captured below: one per chain is enough.
+/// A default-named error with a message and a single cause or none, backtrace as the
+/// environment says: what a default builder with a message (and a cause) builds.
+fn plain(short: Cow<'static, str>, sources: Sources, location: Location) -> VError {
+    let backtrace = new_backtrace(backtrace::enabled_by_env(), &sources);
+    VError::from_inner(Inner {
+        name: Cow::Borrowed(VError::DEFAULT_NAME),
+        short,
+        info: Info::new(),
+        skip_cause_message: false,
+        sources,
+        location: Some(location),
+        backtrace,
+    })
+}
+
+/// The backtrace a new level takes: one when `wanted`, unless the chain below holds
+/// one already (one per chain is enough).
+fn new_backtrace(wanted: bool, sources: &Sources) -> Option<Backtrace> {
+    if wanted && !sources_have_backtrace(sources) {
+        Some(Backtrace::capture())
+    } else {
+        None
+    }
+}
+
+/// Whether a backtrace was already captured below.
 fn sources_have_backtrace(sources: &Sources) -> bool {
     match sources {
         Sources::None => false,
@@ -257,7 +278,10 @@ impl VError {
     /// ```
     #[track_caller]
     pub fn new(message: impl Into<Message>) -> VError {
-        Builder::default().message(message).build()
+        // What `Builder::default().message(message).build()` makes, without moving a
+        // builder through three calls: this is every `verror!`'s path.
+        let location = Location::caller(panic::Location::caller());
+        plain(message.into().0, Sources::None, location)
     }
 
     /// An error with a message and a cause (node-verror's `new VError(cause, msg)`).
@@ -269,7 +293,14 @@ impl VError {
     /// ```
     #[track_caller]
     pub fn wrap<E: Error + Send + Sync + 'static>(cause: E, message: impl Into<Message>) -> VError {
-        Builder::default().cause(cause).message(message).build()
+        // As `Builder::default().cause(cause).message(message).build()`, directly: the
+        // path of `context`, `with_context` and `?`.
+        let location = Location::caller(panic::Location::caller());
+        plain(
+            message.into().0,
+            Sources::Cause(Cause::new(cause)),
+            location,
+        )
     }
 
     /// A builder for every option: name, cause, info fields, skipping the cause's

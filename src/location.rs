@@ -3,6 +3,8 @@
 use std::fmt;
 use std::panic;
 
+use serde::{Serialize, Serializer};
+
 /// The source location where a [`VError`](crate::VError) was created.
 ///
 /// Errors built in this process point at a static [`std::panic::Location`] (recorded
@@ -78,5 +80,75 @@ impl fmt::Display for Location {
 impl fmt::Debug for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{self}")
+    }
+}
+
+/// The location as a JSON string, `file:line:column`. One recorded in this process is
+/// assembled on the stack and escaped in one pass (through `Display`, the formatting
+/// machinery would escape its five pieces one by one, on a field every level carries).
+impl Serialize for Location {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            Repr::Text(text) => serializer.serialize_str(text),
+            Repr::Caller(loc) => {
+                let mut text = StackText::new();
+                let fits = text.push(loc.file().as_bytes())
+                    && text.push(b":")
+                    && text.push_number(loc.line())
+                    && text.push(b":")
+                    && text.push_number(loc.column());
+                match text.as_str() {
+                    Some(text) if fits => serializer.serialize_str(text),
+                    _ => serializer.collect_str(self),
+                }
+            }
+        }
+    }
+}
+
+/// A short text built on the stack.
+struct StackText {
+    bytes: [u8; 256],
+    len: usize,
+}
+
+impl StackText {
+    fn new() -> StackText {
+        StackText {
+            bytes: [0; 256],
+            len: 0,
+        }
+    }
+
+    /// Appends `bytes`; false when they do not fit.
+    fn push(&mut self, bytes: &[u8]) -> bool {
+        let end = self.len + bytes.len();
+        match self.bytes.get_mut(self.len..end) {
+            Some(room) => {
+                room.copy_from_slice(bytes);
+                self.len = end;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Appends `n` in decimal.
+    fn push_number(&mut self, mut n: u32) -> bool {
+        let mut digits = [0u8; 10];
+        let mut start = digits.len();
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.push(&digits[start..])
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        std::str::from_utf8(&self.bytes[..self.len]).ok()
     }
 }

@@ -265,7 +265,7 @@ impl Serialize for LogLine<'_> {
                 map.serialize_entry("message", &rec.message)?;
                 fields(&mut map, &rec.fields)?;
                 if let Some(err) = self.error {
-                    map.serialize_entry("error", &ErrorJson(err))?;
+                    map.serialize_entry("error", &ErrorJson::new(err))?;
                     map.serialize_entry("info", &crate::info(err))?;
                 }
             }
@@ -350,7 +350,7 @@ impl Serialize for Namespace<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(2))?;
         map.serialize_entry("info", &crate::info(self.0))?;
-        map.serialize_entry("error", &ErrorJson(self.0))?;
+        map.serialize_entry("error", &ErrorJson::new(self.0))?;
         map.end()
     }
 }
@@ -365,7 +365,7 @@ impl Serialize for BunyanError<'_> {
         let stack = crate::full_stack(self.0).replace("\ncaused by: ", "\nCaused by: ");
         map.serialize_entry("stack", &stack)?;
         map.serialize_entry("info", &crate::info(self.0))?;
-        map.serialize_entry("verror", &ErrorJson(self.0))?;
+        map.serialize_entry("verror", &ErrorJson::new(self.0))?;
         map.end()
     }
 }
@@ -399,7 +399,7 @@ impl Serialize for OtelAttributes<'_> {
                     attribute(key, value)?;
                 }
             }
-            let chain = serde_json::to_value(ErrorJson(err)).unwrap_or(Value::Null);
+            let chain = serde_json::to_value(ErrorJson::new(err)).unwrap_or(Value::Null);
             attribute("verror.error", &chain)?;
         }
         seq.end()

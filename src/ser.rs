@@ -18,54 +18,89 @@ use crate::location::Location;
 /// Serializes any error chain, a `VError` or not, in verror's JSON shape.
 ///
 /// Every level has `name`, `short_message` and `info` (its own fields), plus
-/// `location` where known, `"skip_cause_message": true` on a level that hides its
-/// cause, and `cause` (the next level) or `errors` (a MultiError's children, each in
-/// full). Only the outermost level carries `message`, the whole one-line story; a
-/// `backtrace` appears only where one was captured. Foreign errors appear with their
-/// names and messages, and their own `source()` chains follow.
+/// `sensitive` (the keys of its sensitive fields, whose values show as
+/// `"[redacted]"`), `location` where known, `"skip_cause_message": true` on a level
+/// that hides its cause, and `cause` (the next level) or `errors` (a MultiError's
+/// children, each in full). Only the outermost level carries `message`, the whole
+/// one-line story; a `backtrace` appears only where one was captured. Foreign errors
+/// appear with their names and messages, and their own `source()` chains follow.
+/// `serde_json::to_string(&verror)` is `ErrorJson::new(&verror)`.
 ///
 /// ```
 /// use verror::{ErrorJson, ResultExt};
 /// let err = "x".parse::<u8>().context("bad port").unwrap_err();
-/// let json = serde_json::to_value(ErrorJson(&err)).unwrap();
+/// let json = serde_json::to_value(ErrorJson::new(&err)).unwrap();
 /// assert_eq!(json["message"], "bad port: invalid digit found in string");
 /// assert_eq!(json["cause"]["name"], "ParseIntError");
 ///
 /// // The same shape for an error that is not a VError.
 /// let io = std::io::Error::other("disk on fire");
-/// let json = serde_json::to_value(ErrorJson(&io)).unwrap();
+/// let json = serde_json::to_value(ErrorJson::new(&io)).unwrap();
 /// assert_eq!(json["short_message"], "disk on fire");
 /// ```
 #[derive(Clone, Copy)]
-pub struct ErrorJson<'a>(pub &'a (dyn Error + 'static));
+pub struct ErrorJson<'a> {
+    error: &'a (dyn Error + 'static),
+    options: Options,
+}
+
+/// What a serialization shows beyond the default.
+#[derive(Clone, Copy, Default)]
+struct Options {
+    /// The values of sensitive fields.
+    reveal_sensitive: bool,
+    /// Leave out backtraces.
+    omit_backtraces: bool,
+}
 
 impl<'a> ErrorJson<'a> {
-    /// The same JSON with the values of sensitive info fields shown (they stay listed
-    /// under `sensitive`). Only for a sink trusted with secrets; logs never need it.
+    /// The JSON of `error`'s chain: sensitive values redacted, backtraces included
+    /// where captured.
+    pub fn new(error: &'a (dyn Error + 'static)) -> ErrorJson<'a> {
+        ErrorJson {
+            error,
+            options: Options::default(),
+        }
+    }
+
+    /// Shows the values of sensitive info fields (they stay listed under
+    /// `sensitive`). Only for a sink trusted with secrets; logs never need it.
     ///
     /// ```
+    /// use verror::ErrorJson;
     /// let err = verror::VError::builder().sensitive_info("token", "abc").message("denied").build();
-    /// let hidden = serde_json::to_value(verror::ErrorJson(&err)).unwrap();
+    /// let hidden = serde_json::to_value(ErrorJson::new(&err)).unwrap();
     /// assert_eq!(hidden["info"]["token"], "[redacted]");
-    /// let shown = serde_json::to_value(verror::ErrorJson(&err).reveal_sensitive()).unwrap();
+    /// let shown = serde_json::to_value(ErrorJson::new(&err).reveal_sensitive()).unwrap();
     /// assert_eq!(shown["info"]["token"], "abc");
     /// assert_eq!(shown["sensitive"], serde_json::json!(["token"]));
     /// ```
-    pub fn reveal_sensitive(self) -> impl Serialize + 'a {
-        Node {
-            level: Level::new(self.0, None),
-            root: true,
-            reveal: true,
-        }
+    pub fn reveal_sensitive(mut self) -> ErrorJson<'a> {
+        self.options.reveal_sensitive = true;
+        self
+    }
+
+    /// Leaves out every backtrace (and never resolves one): for JSON that leaves the
+    /// process, such as the server's error responses.
+    ///
+    /// ```
+    /// use verror::ErrorJson;
+    /// let err = verror::VError::builder().message("x").backtrace(true).build();
+    /// let json = serde_json::to_value(ErrorJson::new(&err).without_backtraces()).unwrap();
+    /// assert!(json.get("backtrace").is_none());
+    /// ```
+    pub fn without_backtraces(mut self) -> ErrorJson<'a> {
+        self.options.omit_backtraces = true;
+        self
     }
 }
 
 impl Serialize for ErrorJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         Node {
-            level: Level::new(self.0, None),
+            level: Level::new(self.error, None),
             root: true,
-            reveal: false,
+            options: self.options,
         }
         .serialize(serializer)
     }
@@ -73,7 +108,7 @@ impl Serialize for ErrorJson<'_> {
 
 impl Serialize for VError {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        ErrorJson(self).serialize(serializer)
+        ErrorJson::new(self).serialize(serializer)
     }
 }
 
@@ -81,8 +116,7 @@ impl Serialize for VError {
 struct Node<'a> {
     level: Level<'a>,
     root: bool,
-    /// Show the values of sensitive fields.
-    reveal: bool,
+    options: Options,
 }
 
 /// `Display` of an error's whole message, streamed into the serializer.
@@ -119,7 +153,7 @@ impl Serialize for Node<'_> {
             None => map.serialize_entry("short_message", &Collect(OwnMessage(level.error)))?,
         }
         let info = verror.map_or(&NO_INFO, VError::own_info);
-        if self.reveal {
+        if self.options.reveal_sensitive {
             map.serialize_entry("info", &info.revealed())?;
         } else {
             map.serialize_entry("info", info)?;
@@ -128,7 +162,7 @@ impl Serialize for Node<'_> {
             map.serialize_entry("sensitive", &SensitiveKeys(info))?;
         }
         if let Some(location) = verror.and_then(VError::location) {
-            map.serialize_entry("location", &Collect(location))?;
+            map.serialize_entry("location", location)?;
         }
         if verror.is_some_and(VError::skips_cause_message) {
             map.serialize_entry("skip_cause_message", &true)?;
@@ -137,7 +171,7 @@ impl Serialize for Node<'_> {
             Some(v) if v.is_multi() => {
                 let children = Children {
                     errors: v.errors(),
-                    reveal: self.reveal,
+                    options: self.options,
                 };
                 map.serialize_entry("errors", &children)?;
             }
@@ -146,14 +180,16 @@ impl Serialize for Node<'_> {
                     let node = Node {
                         level: cause,
                         root: false,
-                        reveal: self.reveal,
+                        options: self.options,
                     };
                     map.serialize_entry("cause", &node)?;
                 }
             }
         }
         if let Some(backtrace) = verror.and_then(VError::backtrace) {
-            map.serialize_entry("backtrace", backtrace.as_str())?;
+            if !self.options.omit_backtraces {
+                map.serialize_entry("backtrace", backtrace.as_str())?;
+            }
         }
         map.end()
     }
@@ -170,7 +206,7 @@ impl<T: fmt::Display> Serialize for Collect<T> {
 
 struct Children<'a> {
     errors: &'a [VError],
-    reveal: bool,
+    options: Options,
 }
 
 impl Serialize for Children<'_> {
@@ -180,7 +216,7 @@ impl Serialize for Children<'_> {
             seq.serialize_element(&Node {
                 level: Level::new(child, None),
                 root: false,
-                reveal: self.reveal,
+                options: self.options,
             })?;
         }
         seq.end()
@@ -272,5 +308,33 @@ impl<'de> Deserialize<'de> for VError {
             location: wire.location.map(Location::text),
             backtrace: wire.backtrace.map(Backtrace::from_text),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::VError;
+
+    #[test]
+    fn locations_print_as_display_does() {
+        let err = VError::new("here");
+        let json = serde_json::to_value(&err).unwrap();
+        assert_eq!(json["location"], err.location().unwrap().to_string());
+
+        // Read back, a location keeps its text, however it writes its numbers.
+        for text in [
+            "src/a.rs:007:3",
+            "src/a.rs:+7:3",
+            "src/a.rs:7:3",
+            "src/a.rs:7",
+            "a:b:c",
+            "",
+        ] {
+            let json =
+                serde_json::json!({"name": "VError", "short_message": "x", "location": text});
+            let back: VError = serde_json::from_value(json).unwrap();
+            let again = serde_json::to_value(&back).unwrap();
+            assert_eq!(again["location"], text);
+        }
     }
 }

@@ -1116,7 +1116,7 @@ impl Visit for Collect<'_> {
 
     fn record_error(&mut self, field: &Field, value: &(dyn Error + 'static)) {
         if Some(field.index()) != self.primary {
-            let json = serde_json::to_value(ErrorJson(value))
+            let json = serde_json::to_value(ErrorJson::new(value))
                 .unwrap_or_else(|e| Value::String(e.to_string()));
             self.field(field, json);
         }

@@ -72,7 +72,7 @@ fn thiserror_holds_a_verror_as_source() {
     assert!(verror::find_cause::<VError>(&err).is_some());
     assert!(verror::find_cause::<io::Error>(&err).is_some());
     // Serializing the enum's chain keeps the VError levels structured.
-    let json = serde_json::to_value(verror::ErrorJson(&err)).unwrap();
+    let json = serde_json::to_value(verror::ErrorJson::new(&err)).unwrap();
     assert_eq!(json["name"], "Error");
     assert_eq!(json["message"], "request failed: outer: middle: root");
     assert_eq!(json["cause"]["name"], "VError");

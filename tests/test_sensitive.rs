@@ -89,7 +89,7 @@ fn revealing_is_asked_for_in_code() {
             .build(),
         "outer",
     );
-    let revealed = serde_json::to_string(&ErrorJson(&err).reveal_sensitive()).unwrap();
+    let revealed = serde_json::to_string(&ErrorJson::new(&err).reveal_sensitive()).unwrap();
     assert!(revealed.contains("abcdefghijklmnop"));
     // Read back, the value is known again and still sensitive.
     let back: VError = serde_json::from_str(&revealed).unwrap();

@@ -1,12 +1,9 @@
 //! The response format: one status byte, then the body or the error chain's JSON.
 
-use std::error::Error;
-
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::error::{Cause, Sources};
 use crate::frame::HEADER_LEN;
-use crate::VError;
+use crate::{ErrorJson, VError};
 
 /// The status byte of a successful response; the body follows.
 pub const STATUS_OK: u8 = 0x00;
@@ -142,64 +139,11 @@ fn put_error_frame(err: &VError, dst: &mut BytesMut) -> Result<(), serde_json::E
     let start = dst.len();
     dst.put_u32(0);
     dst.put_u8(STATUS_ERROR);
-    let written = match without_backtraces(err) {
-        Some(copy) => serde_json::to_writer(dst.writer(), &copy),
-        None => serde_json::to_writer(dst.writer(), err),
-    };
+    // Backtraces never leave the server, and are never resolved to be sent.
+    let written = serde_json::to_writer(dst.writer(), &ErrorJson::new(err).without_backtraces());
     let len = u32::try_from(dst.len() - start - HEADER_LEN).unwrap_or(u32::MAX);
     dst[start..start + HEADER_LEN].copy_from_slice(&len.to_be_bytes());
     written
-}
-
-/// A copy of `err` without backtraces, or `None` when it holds none (the common
-/// case: nothing is copied then). Backtraces are never sent, and never resolved to
-/// be sent.
-fn without_backtraces(err: &VError) -> Option<VError> {
-    if !holds_backtrace(err) {
-        return None;
-    }
-    // A backtrace may sit behind a foreign cause, out of reach: round-trip through
-    // JSON, which turns every level into an owned `VError`. Rare, and the only path
-    // that resolves a backtrace (to drop it).
-    let mut copy: VError = serde_json::to_vec(err)
-        .ok()
-        .and_then(|json| serde_json::from_slice(&json).ok())
-        .unwrap_or_else(|| {
-            VError::builder()
-                .message(err.message())
-                .backtrace(false)
-                .build()
-        });
-    strip_backtraces(&mut copy);
-    Some(copy)
-}
-
-/// Whether any level of the chain, MultiError children included, holds a backtrace.
-fn holds_backtrace(err: &(dyn Error + 'static)) -> bool {
-    let mut pending = vec![err];
-    while let Some(level) = pending.pop() {
-        match level.downcast_ref::<VError>() {
-            Some(v) if v.backtrace().is_some() => return true,
-            Some(v) if v.is_multi() => {
-                pending.extend(v.errors().iter().map(|e| e as &(dyn Error + 'static)))
-            }
-            _ => pending.extend(level.source()),
-        }
-    }
-    false
-}
-
-/// Drops the backtrace of every `VError` level the chain owns.
-fn strip_backtraces(err: &mut VError) {
-    let mut pending = vec![err];
-    while let Some(level) = pending.pop() {
-        level.0.backtrace = None;
-        match &mut level.0.sources {
-            Sources::Cause(Cause::VError(cause)) => pending.push(cause),
-            Sources::Multi(children) => pending.extend(children.iter_mut()),
-            Sources::Cause(Cause::Foreign { .. }) | Sources::None => {}
-        }
-    }
 }
 
 /// Writes the short error that stands in for a response too large to send, and

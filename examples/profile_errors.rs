@@ -1,0 +1,174 @@
+//! Profiling driver for `benches/errors.rs` (see BENCH_ERRORS.md): one operation N
+//! times, for instruction counts under callgrind, or `paired` for time ratios measured
+//! in alternating blocks, which a shared machine's drifting load does not skew.
+//!
+//! ```text
+//! cargo build --release --example profile_errors
+//! RUST_LIB_BACKTRACE=0 target/release/examples/profile_errors paired
+//! RUST_LIB_BACKTRACE=0 valgrind --tool=callgrind target/release/examples/profile_errors json 10000
+//! ```
+//!
+//! OP: `create`, `wrap3`, `alternate`, `json` (verror); `anyhow-create`, `anyhow-wrap3`,
+//! `anyhow-alternate`, `anyhow-json`, `error-stack-json`; `none` (the baseline to
+//! subtract from a count); `show` prints the chain; `paired` times the pairs.
+
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::io;
+use std::time::Instant;
+
+use verror::{ResultExt, VError};
+
+const PATH: &str = "/etc/app/config.toml";
+
+#[inline(never)]
+fn read_config(path: &str) -> io::Result<Vec<u8>> {
+    Err(io::Error::new(
+        io::ErrorKind::NotFound,
+        format!("{path}: no such file or directory"),
+    ))
+}
+
+#[inline(never)]
+fn verror_chain(path: &str, shard: u32, worker: u32) -> VError {
+    read_config(path)
+        .with_context(|| format!("failed to read config {path}"))
+        .with_context(|| format!("failed to load shard {shard}"))
+        .with_context(|| format!("worker {worker} failed to start"))
+        .unwrap_err()
+}
+
+#[inline(never)]
+fn anyhow_chain(path: &str, shard: u32, worker: u32) -> anyhow::Error {
+    use anyhow::Context as C;
+    let r = C::with_context(read_config(path), || {
+        format!("failed to read config {path}")
+    });
+    let r = C::with_context(r, || format!("failed to load shard {shard}"));
+    C::with_context(r, || format!("worker {worker} failed to start")).unwrap_err()
+}
+
+#[derive(Debug)]
+struct Msg(String);
+
+impl std::fmt::Display for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Msg {}
+
+#[inline(never)]
+fn error_stack_chain(path: &str, shard: u32, worker: u32) -> error_stack::Report<Msg> {
+    use error_stack::ResultExt as _;
+    read_config(path)
+        .change_context_lazy(|| Msg(format!("failed to read config {path}")))
+        .change_context_lazy(|| Msg(format!("failed to load shard {shard}")))
+        .change_context_lazy(|| Msg(format!("worker {worker} failed to start")))
+        .unwrap_err()
+}
+
+fn messages<'a>(chain: impl Iterator<Item = &'a (dyn std::error::Error + 'static)>) -> String {
+    let list: Vec<String> = chain.map(|e| e.to_string()).collect();
+    serde_json::to_string(&list).unwrap()
+}
+
+/// One operation, `n` times.
+struct Errors {
+    v: VError,
+    a: anyhow::Error,
+    es: error_stack::Report<Msg>,
+}
+
+fn run(op: &str, n: usize, e: &Errors, out: &mut String) {
+    let (v, a) = (&e.v, &e.a);
+    for _ in 0..n {
+        match op {
+            "create" => drop(black_box(verror::verror!(
+                "frame {} rejected by peer {}",
+                black_box(7u32),
+                black_box("10.0.0.1")
+            ))),
+            "anyhow-create" => drop(black_box(anyhow::anyhow!(
+                "frame {} rejected by peer {}",
+                black_box(7u32),
+                black_box("10.0.0.1")
+            ))),
+            "wrap3" => drop(black_box(verror_chain(
+                black_box(PATH),
+                black_box(3),
+                black_box(12),
+            ))),
+            "anyhow-wrap3" => drop(black_box(anyhow_chain(
+                black_box(PATH),
+                black_box(3),
+                black_box(12),
+            ))),
+            "alternate" => {
+                out.clear();
+                write!(out, "{:#}", black_box(v)).unwrap();
+            }
+            "anyhow-alternate" => {
+                out.clear();
+                write!(out, "{:#}", black_box(a)).unwrap();
+            }
+            "json" => drop(black_box(serde_json::to_string(black_box(v)).unwrap())),
+            "anyhow-json" => drop(black_box(messages(black_box(a).chain()))),
+            "error-stack-json" => drop(black_box(serde_json::to_string(black_box(&e.es)).unwrap())),
+            _ => return,
+        }
+    }
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let op = args.next().unwrap_or_else(|| "show".to_owned());
+    let n: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(10_000);
+    let e = Errors {
+        v: verror_chain(PATH, 3, 12),
+        a: anyhow_chain(PATH, 3, 12),
+        es: error_stack_chain(PATH, 3, 12),
+    };
+    let v = &e.v;
+    let mut out = String::with_capacity(256);
+    match op.as_str() {
+        "show" => println!("{}\n{v:#}\n{v:?}", serde_json::to_string(&v).unwrap()),
+        "paired" => {
+            // Alternating blocks of each side; the median of the per-round ratios.
+            let pairs = [
+                ("create", "anyhow-create"),
+                ("wrap3", "anyhow-wrap3"),
+                ("alternate", "anyhow-alternate"),
+                ("json", "anyhow-json"),
+                ("json", "error-stack-json"),
+            ];
+            for (op, theirs) in pairs {
+                let mut ratios = Vec::new();
+                let (mut ours_ns, mut theirs_ns) = (Vec::new(), Vec::new());
+                for _ in 0..101 {
+                    let t = Instant::now();
+                    run(op, 2000, &e, &mut out);
+                    let ours = t.elapsed().as_nanos() as f64 / 2000.0;
+                    let t = Instant::now();
+                    run(theirs, 2000, &e, &mut out);
+                    let them = t.elapsed().as_nanos() as f64 / 2000.0;
+                    ratios.push(ours / them);
+                    ours_ns.push(ours);
+                    theirs_ns.push(them);
+                }
+                let median = |v: &mut Vec<f64>| {
+                    v.sort_by(f64::total_cmp);
+                    v[v.len() / 2]
+                };
+                println!(
+                    "{op:10} verror {:7.1} ns  {theirs:17} {:7.1} ns  median ratio {:.2}",
+                    median(&mut ours_ns),
+                    median(&mut theirs_ns),
+                    median(&mut ratios)
+                );
+            }
+        }
+        op => run(op, n, &e, &mut out),
+    }
+}
