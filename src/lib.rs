@@ -73,6 +73,33 @@
 //! [`find_cause`], [`find_cause_by_name`], [`has_cause_with_name`], [`full_stack`],
 //! [`find_backtrace`], [`error_for_each`]; [`error_from_list`] folds many errors into one.
 //!
+//! # What an error reveals
+//!
+//! Errors travel into logs and, through a server, to clients. An info field marked
+//! sensitive ([`Builder::sensitive_info`]) shows as `"[redacted]"` in every output —
+//! `{:?}`, `{:#?}`, the JSON, the log records — while code can still read it
+//! ([`Info::reveal`]). [`VError::public`] ([`public_view`]) gives what a client may
+//! see: the chain down to the first level that hides its cause (node-verror's
+//! `WError`, [`Builder::skip_cause_message`]), without sensitive fields, locations or
+//! backtraces.
+//!
+//! ```
+//! use verror::VError;
+//! let db = VError::builder()
+//!     .name("DbError")
+//!     .sensitive_info("dsn", "postgres://app:hunter2@db/users")
+//!     .message("connection refused")
+//!     .build();
+//! let err = VError::builder()
+//!     .name("ServiceUnavailable")
+//!     .cause(db)
+//!     .skip_cause_message()
+//!     .message("user service unavailable")
+//!     .build();
+//! assert!(!format!("{err:?}").contains("hunter2"));           // the log: whole chain, secret redacted
+//! assert_eq!(format!("{:#}", err.public()), "user service unavailable"); // the client: no internals
+//! ```
+//!
 //! # Backtraces
 //!
 //! As for `std::backtrace::Backtrace::capture`: `RUST_LIB_BACKTRACE`, or else
@@ -88,7 +115,7 @@
 //! | *(none)* | the error core and the sans-IO frame codec ([`frame`]) |
 //! | `codec` | `tokio_util::codec::{Decoder, Encoder}` for [`frame::FrameCodec`] |
 //! | `tracing` | a `tracing` layer that logs errors as nested JSON |
-//! | `server` | the tokio server, client, load generator and the `verror` program |
+//! | `server` | the tokio server, client, load generator and the `verror` program (`verror::server`) |
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
