@@ -236,6 +236,48 @@ impl Client {
     pub fn split(self) -> (RequestSender, ResponseReceiver) {
         (self.sender, self.receiver)
     }
+
+    /// Puts the two halves of one client back together (the inverse of
+    /// [`split`](Client::split)). Halves of different connections are refused
+    /// with a `MismatchedHalves` error, and dropped (closing both connections).
+    pub fn reunite(sender: RequestSender, receiver: ResponseReceiver) -> Result<Client, VError> {
+        let (s, r) = (sender.ends, receiver.ends);
+        if (s.peer, s.local) != (r.peer, r.local) {
+            return Err(s
+                .error("MismatchedHalves")
+                .info("receiver_local_addr", r.local.to_string())
+                .message("a request sender and a response receiver of different connections")
+                .build());
+        }
+        Ok(Client { sender, receiver })
+    }
+
+    /// Closes the connection abruptly, with a TCP reset (`SO_LINGER` 0) instead
+    /// of a FIN, dropping whatever is queued or unread: for testing how a server
+    /// copes with a peer that vanishes in the middle of a frame.
+    pub fn reset(self) -> Result<(), VError> {
+        let ends = self.sender.ends;
+        let stream = self
+            .receiver
+            .stream
+            .reunite(self.sender.stream)
+            .map_err(|e| {
+                ends.error("ConnectionError")
+                    .cause(e)
+                    .message("reset failed")
+                    .build()
+            })?;
+        stream.set_zero_linger().map_err(|e| {
+            ends.error("ConnectionError")
+                .info("op", "set_zero_linger")
+                .cause(e)
+                .message(format_args!("cannot reset the connection to {}", ends.peer))
+                .build()
+        })?;
+        // With a zero linger, closing the socket sends a reset.
+        drop(stream);
+        Ok(())
+    }
 }
 
 /// The name of the error a response with an error becomes.

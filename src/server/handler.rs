@@ -137,8 +137,9 @@ impl Outcome {
 
 /// Calls `handler` on `request`, catching a panic (when the future is made or
 /// while it is polled) and giving up after `timeout`. The handler runs on the
-/// caller's task: no spawn, no allocation; no timer is armed when it answers on
-/// its first poll.
+/// caller's task: no spawn, no allocation. A handler that answers on its first
+/// poll (most do) costs no timer, not even the clock read that would set one:
+/// the timeout starts when the handler first has to wait.
 pub(crate) async fn call_guarded<H: Handler>(
     handler: &H,
     request: Bytes,
@@ -149,16 +150,25 @@ pub(crate) async fn call_guarded<H: Handler>(
         Err(payload) => return Outcome::Panicked(panic_message(&*payload)),
     };
     let mut future = pin!(future);
-    let guarded = poll_fn(
-        |cx| match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-            Ok(Poll::Ready(result)) => Poll::Ready(Outcome::Answered(result)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(payload) => Poll::Ready(Outcome::Panicked(panic_message(&*payload))),
-        },
-    );
-    tokio::time::timeout(timeout, guarded)
-        .await
-        .unwrap_or(Outcome::TimedOut)
+    // `tokio::time::timeout` reads the clock and looks up the runtime's timer
+    // as soon as it is made: 9% of the server's CPU in a profile of 16-byte
+    // echoes. The timer is made here only once the handler has to wait.
+    let mut timer = pin!(None::<tokio::time::Sleep>);
+    poll_fn(|cx| {
+        match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Ready(result)) => return Poll::Ready(Outcome::Answered(result)),
+            Ok(Poll::Pending) => {}
+            Err(payload) => return Poll::Ready(Outcome::Panicked(panic_message(&*payload))),
+        }
+        if timer.is_none() {
+            timer.set(Some(tokio::time::sleep(timeout)));
+        }
+        match timer.as_mut().as_pin_mut().map(|sleep| sleep.poll(cx)) {
+            Some(Poll::Ready(())) => Poll::Ready(Outcome::TimedOut),
+            _ => Poll::Pending,
+        }
+    })
+    .await
 }
 
 /// The text a panic was raised with (`panic!("...")`), when it has one.
@@ -169,5 +179,75 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
         text.clone()
     } else {
         "a panic without a message".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::Context;
+
+    use super::*;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+    }
+
+    /// Waits once (waking itself), then answers; counts its polls.
+    struct WaitOnce(Arc<AtomicUsize>);
+
+    impl Future for WaitOnce {
+        type Output = Result<Bytes, VError>;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+            if self.0.fetch_add(1, Ordering::Relaxed) == 0 {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            Poll::Ready(Ok(Bytes::from_static(b"done")))
+        }
+    }
+
+    #[test]
+    fn a_handler_that_waits_is_polled_again_only_once_woken() {
+        runtime().block_on(async {
+            let polls = Arc::new(AtomicUsize::new(0));
+            let counted = Arc::clone(&polls);
+            let handler = move |_request: Bytes| WaitOnce(Arc::clone(&counted));
+            let mut call = pin!(call_guarded(&handler, Bytes::new(), Duration::from_secs(5)));
+            // The first poll of the call polls the handler once, and waits.
+            let first = poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
+            assert!(first.is_pending());
+            assert_eq!(polls.load(Ordering::Relaxed), 1);
+            assert!(matches!(call.await, Outcome::Answered(Ok(body)) if body == "done"));
+            assert_eq!(polls.load(Ordering::Relaxed), 2);
+        });
+    }
+
+    #[test]
+    fn a_handler_past_its_timeout_is_given_up() {
+        runtime().block_on(async {
+            let handler = |_request: Bytes| async {
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                Ok::<_, VError>(Bytes::new())
+            };
+            let outcome = call_guarded(&handler, Bytes::new(), Duration::from_millis(20)).await;
+            assert!(matches!(outcome, Outcome::TimedOut));
+        });
+    }
+
+    #[test]
+    fn a_handler_that_answers_at_once_answers_even_with_no_time() {
+        runtime().block_on(async {
+            let handler = |request: Bytes| async move { Ok::<_, VError>(request) };
+            let outcome = call_guarded(&handler, Bytes::from("now"), Duration::ZERO).await;
+            assert!(matches!(outcome, Outcome::Answered(Ok(body)) if body == "now"));
+        });
     }
 }

@@ -129,6 +129,13 @@
 //! response becomes a `RemoteError` whose cause is the server's chain, names and
 //! info fields intact; [`ErrorKind::classify`] tells which kind of server
 //! failure it was.
+//!
+//! # Load
+//!
+//! [`Load`] (module [`load`]) drives N connections × M pipelined requests
+//! against an echo server and reports throughput, latency percentiles and errors
+//! by kind; with a [`Fault`], each connection then misbehaves in one of the ways
+//! the server must survive (oversized, garbage, truncated, slow, reset).
 
 mod client;
 mod config;
@@ -136,6 +143,7 @@ mod conn;
 mod demo;
 mod handler;
 mod listener;
+pub mod load;
 mod report;
 mod response;
 mod serve;
@@ -146,6 +154,7 @@ pub use client::{Client, ClientBuilder, RequestSender, ResponseReceiver};
 pub use config::{Exposure, ServerBuilder};
 pub use demo::DemoHandler;
 pub use handler::Handler;
+pub use load::{Fault, Load, LoadReport};
 pub use report::ErrorKind;
 pub use response::{Response, STATUS_ERROR, STATUS_OK};
 pub use serve::Server;

@@ -1,0 +1,340 @@
+//! `verror demo`: a server on an ephemeral loopback port, in this process; good
+//! traffic, then every kind of bad frame and every handler failure, each shown
+//! as the client's report next to the server's log line(s).
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use bytes::Bytes;
+use clap::Args;
+use tokio::time::Instant;
+use tracing_subscriber::filter::LevelFilter;
+use verror::server::load::{Fault, Load};
+use verror::server::{Client, DemoHandler, ErrorKind, Exposure, Server};
+use verror::tracing::{Format, LogBuffer, LogLayer};
+use verror::VError;
+
+use crate::logging;
+
+/// The demo server's request limit.
+const MAX_FRAME_LEN: usize = 64 * 1024;
+/// Short enough for the slow faults to be cut off quickly.
+const FRAME_TIMEOUT: Duration = Duration::from_millis(300);
+/// Short enough for `!sleep 1000` to time out.
+const HANDLER_TIMEOUT: Duration = Duration::from_millis(200);
+/// The client's bound on every wait.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long to wait for the log line a step should produce.
+const LOG_WAIT: Duration = Duration::from_secs(3);
+
+/// The handler commands that fail, and the kind each is logged as.
+const FAILING_COMMANDS: [(&str, ErrorKind); 5] = [
+    ("!lookup x1", ErrorKind::HandlerError),
+    ("!lookup 42", ErrorKind::HandlerError),
+    ("!fail disk on fire", ErrorKind::HandlerError),
+    ("!panic", ErrorKind::HandlerPanic),
+    ("!sleep 1000", ErrorKind::HandlerTimeout),
+];
+
+/// The variable that turns the errors' backtraces on or off, before
+/// `RUST_BACKTRACE` (see `verror::Backtrace`).
+const LIB_BACKTRACE: &str = "RUST_LIB_BACKTRACE";
+
+/// Turns the handler errors' backtraces off for the demo, unless
+/// `RUST_LIB_BACKTRACE` says otherwise: with `RUST_BACKTRACE=1`, each log line
+/// would carry a backtrace of dozens of frames and bury what the demo shows.
+/// Call it before any thread starts (the environment is not thread-safe).
+pub fn quiet_backtraces() {
+    if std::env::var_os(LIB_BACKTRACE).is_none() {
+        std::env::set_var(LIB_BACKTRACE, "0");
+    }
+}
+
+/// `verror demo`'s options.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The format of the server's log lines: json (verror's native record), ecs,
+    /// otel, bunyan, text or compact.
+    #[arg(long, default_value = "json")]
+    log_format: Format,
+    /// Pretty-print the JSON log lines (one line each otherwise, as a server
+    /// writes them).
+    #[arg(long)]
+    pretty: bool,
+}
+
+/// Runs the tour; exits 0 when every step got the answer and the log line it
+/// should, else prints what went wrong and exits 1.
+pub async fn run(args: DemoArgs) -> Result<ExitCode, VError> {
+    let logs = LogBuffer::new();
+    let layer = LogLayer::builder()
+        .format(args.log_format)
+        .writer(logs.clone())
+        .rate_limit(None)
+        .service("verror-demo");
+    let handle = logging::init(layer, LevelFilter::INFO)?;
+
+    let server = Server::builder()
+        .addr(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .max_frame_len(MAX_FRAME_LEN)
+        .frame_timeout(FRAME_TIMEOUT)
+        .handler_timeout(HANDLER_TIMEOUT)
+        .idle_timeout(Duration::from_secs(10))
+        .linger(Duration::from_millis(100))
+        .shutdown_deadline(Duration::from_secs(2))
+        .expose(Exposure::Public)
+        .bind(DemoHandler::new())
+        .await?;
+    let mut demo = Demo {
+        addr: server.local_addr(),
+        logs,
+        pretty: args.pretty,
+        problems: Vec::new(),
+    };
+    let stop = server.shutdown_token();
+    let running = tokio::spawn(server.serve());
+
+    println!(
+        "verror demo: a server on {} (max frame {} bytes, frame timeout {:?}, handler timeout {:?}), \
+         logging {} lines.\nEach client report below is what `verror send` would print; \
+         errors capture backtraces only when {LIB_BACKTRACE}=1.",
+        demo.addr, MAX_FRAME_LEN, FRAME_TIMEOUT, HANDLER_TIMEOUT, args.log_format
+    );
+    demo.server_logged(None).await;
+
+    demo.good_traffic().await?;
+    demo.bad_frames().await;
+    demo.handler_errors().await?;
+
+    section("4. Graceful shutdown");
+    stop.cancel();
+    let summary = running
+        .await
+        .map_err(|e| VError::wrap(e, "the server task failed"))?;
+    println!("summary: {summary}");
+    demo.server_logged(None).await;
+    handle.flush();
+
+    if demo.problems.is_empty() {
+        println!("\nEvery request was answered, every fault and failure logged with its numbers.");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Err(VError::builder()
+            .name("DemoFailed")
+            .errors(demo.problems)
+            .message("the demo did not go as it should")
+            .backtrace(false)
+            .build())
+    }
+}
+
+struct Demo {
+    addr: SocketAddr,
+    logs: LogBuffer,
+    pretty: bool,
+    /// Steps that did not get the answer or log line they should.
+    problems: Vec<VError>,
+}
+
+impl Demo {
+    async fn client(&self) -> Result<Client, VError> {
+        Client::builder()
+            .timeout(CLIENT_TIMEOUT)
+            .connect_timeout(CLIENT_TIMEOUT)
+            .max_frame_len(MAX_FRAME_LEN)
+            .connect(self.addr)
+            .await
+    }
+
+    async fn good_traffic(&mut self) -> Result<(), VError> {
+        section("1. Good traffic: echo, a lookup, a pipeline, a burst");
+        let mut client = self.client().await?;
+        for request in ["hello, verror", "!lookup 1"] {
+            step(&format!("request {request:?}"));
+            let answer = client.request(request).await;
+            self.expect_body(request, answer);
+        }
+
+        step("a pipeline of 4 requests in one write");
+        let requests = ["one", "two", "!lookup 2", "three"];
+        for (request, answer) in requests.iter().zip(client.pipeline(requests).await?) {
+            self.expect_body(request, answer);
+        }
+
+        step("a burst: 4 connections x 250 pipelined requests of 64 bytes, each echo checked");
+        let report = Load::new(self.addr)
+            .connections(4)
+            .frames(250)
+            .size(64)
+            .timeout(CLIENT_TIMEOUT)
+            .max_frame_len(MAX_FRAME_LEN)
+            .run()
+            .await?;
+        println!("{}", indent(&report.to_string()));
+        if let Some(failure) = report.failure() {
+            self.problems.push(failure);
+        }
+        self.server_logged(None).await;
+        Ok(())
+    }
+
+    async fn bad_frames(&mut self) {
+        section("2. Bad frames: the client gets the error with its numbers; the server logs it");
+        for fault in Fault::ALL {
+            step(&format!("{fault}: {}", fault.description()));
+            let outcome = match self.client().await {
+                Ok(client) => fault.inject(client).await,
+                Err(err) => Some(Err(err)),
+            };
+            match outcome {
+                Some(Err(err)) if ErrorKind::classify(&err) == Some(fault.expected_kind()) => {
+                    println!("client got:\n{}", indent(&format!("{err:?}")));
+                }
+                None => println!(
+                    "client: sent the reset; no connection is left to answer on, so only the server's log tells"
+                ),
+                other => self.unexpected(fault.as_str(), other),
+            }
+            self.server_logged(Some(fault.expected_kind())).await;
+        }
+    }
+
+    async fn handler_errors(&mut self) -> Result<(), VError> {
+        section("3. Handler errors: the client gets the public view, the log the whole chain");
+        println!(
+            "(`--expose public`, the default: a level built with skip_cause_message hides what lies\n\
+             below it from the client; the log keeps every level, sensitive fields redacted)"
+        );
+        let mut client = self.client().await?;
+        for (command, kind) in FAILING_COMMANDS {
+            step(&format!("request {command:?}"));
+            match client.request(command).await {
+                Err(err) if ErrorKind::classify(&err) == Some(kind) => {
+                    println!("client got:\n{}", indent(&format!("{err:?}")));
+                }
+                other => self.unexpected(command, Some(other)),
+            }
+            self.server_logged(Some(kind)).await;
+        }
+        step("after all that, the same connection still answers");
+        let answer = client.request("still here").await;
+        self.expect_body("still here", answer);
+        Ok(())
+    }
+
+    fn expect_body(&mut self, request: &str, answer: Result<Bytes, VError>) {
+        match answer {
+            Ok(body) => println!("{request:?} -> {:?}", String::from_utf8_lossy(&body)),
+            Err(err) => {
+                println!(
+                    "{request:?} -> unexpected error:\n{}",
+                    indent(&format!("{err:?}"))
+                );
+                self.problems.push(err);
+            }
+        }
+    }
+
+    fn unexpected(&mut self, what: &str, outcome: Option<Result<Bytes, VError>>) {
+        let problem = match outcome {
+            Some(Err(err)) => {
+                println!(
+                    "client got an unexpected error:\n{}",
+                    indent(&format!("{err:?}"))
+                );
+                VError::builder()
+                    .name("UnexpectedAnswer")
+                    .info("step", what)
+                    .cause(err)
+                    .message(format_args!("{what}: not the error it should earn"))
+            }
+            Some(Ok(body)) => {
+                println!("client got a body: {:?}", String::from_utf8_lossy(&body));
+                VError::builder()
+                    .name("UnexpectedAnswer")
+                    .info("step", what)
+                    .info("body_len", body.len())
+                    .message(format_args!("{what}: answered with a body, not an error"))
+            }
+            None => VError::builder()
+                .name("UnexpectedAnswer")
+                .info("step", what)
+                .message(format_args!("{what}: no answer")),
+        };
+        self.problems.push(problem.backtrace(false).build());
+    }
+
+    /// Prints the server's log lines since the last call; with `kind`, first waits
+    /// (a bounded while) for a line of that kind.
+    async fn server_logged(&mut self, kind: Option<ErrorKind>) {
+        let mut lines: Vec<String> = Vec::new();
+        let deadline = Instant::now() + LOG_WAIT;
+        let has_kind = |lines: &[String], kind: ErrorKind| {
+            let (json, text) = (format!("\"kind\":\"{kind}\""), format!("kind={kind}"));
+            lines
+                .iter()
+                .any(|line| line.contains(&json) || line.contains(&text))
+        };
+        loop {
+            lines.extend(self.logs.take().lines().map(str::to_owned));
+            match kind {
+                Some(kind) if !has_kind(&lines, kind) && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                _ => break,
+            }
+        }
+        // Lines that follow closely (a panic's line, the end of a connection).
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        lines.extend(self.logs.take().lines().map(str::to_owned));
+
+        if lines.is_empty() {
+            println!("server log: nothing (no errors)");
+        } else {
+            println!("server log:");
+            for line in &lines {
+                println!("{}", indent(&self.show_line(line)));
+            }
+        }
+        if let Some(kind) = kind {
+            if !has_kind(&lines, kind) {
+                self.problems.push(
+                    VError::builder()
+                        .name("MissingLogLine")
+                        .info("kind", kind.as_str())
+                        .info("wait_ms", LOG_WAIT.as_millis() as u64)
+                        .message(format_args!("the server logged no line of kind {kind}"))
+                        .backtrace(false)
+                        .build(),
+                );
+            }
+        }
+    }
+
+    fn show_line(&self, line: &str) -> String {
+        if !self.pretty {
+            return line.to_owned();
+        }
+        serde_json::from_str::<serde_json::Value>(line)
+            .ok()
+            .and_then(|value| serde_json::to_string_pretty(&value).ok())
+            .unwrap_or_else(|| line.to_owned())
+    }
+}
+
+fn section(title: &str) {
+    println!("\n=== {title} ===");
+}
+
+fn step(title: &str) {
+    println!("\n--- {title}");
+}
+
+/// Every line of `text`, indented by four spaces.
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|line| format!("    {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,58 @@
+//! The program's logs: `verror::tracing::LogLayer` as the global subscriber, and
+//! panics logged as lines of the same format.
+
+use std::time::Duration;
+
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::Layer;
+use verror::tracing::{LogHandle, LogLayerBuilder, RateLimit};
+use verror::VError;
+
+/// Installs `layer` (with only the events at `level` or above) as the program's
+/// subscriber, and returns the handle on its counts.
+pub fn init(layer: LogLayerBuilder, level: LevelFilter) -> Result<LogHandle, VError> {
+    let layer = layer.build();
+    let handle = layer.handle();
+    tracing_subscriber::registry()
+        .with(layer.with_filter(level))
+        .try_init()
+        .map_err(|err| {
+            VError::builder()
+                .name("LogSetupError")
+                .cause(err)
+                .message("cannot install the log subscriber")
+                .backtrace(false)
+                .build()
+        })?;
+    install_panic_hook();
+    Ok(handle)
+}
+
+/// `lines` error lines of a kind per second, `0` for no limit.
+pub fn rate_limit(lines: u32) -> Option<RateLimit> {
+    (lines > 0).then(|| RateLimit::new(lines, Duration::from_secs(1)))
+}
+
+/// Replaces the default panic hook (a message and, with `RUST_BACKTRACE`, a
+/// stack trace on stderr) with an error line in the log: a handler's panic is
+/// then one more structured line next to the server's `handler_panic` line,
+/// instead of text breaking the stream of JSON.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("a panic without a message");
+        let location = info
+            .location()
+            .map(|at| format!("{}:{}:{}", at.file(), at.line(), at.column()))
+            .unwrap_or_default();
+        let thread = std::thread::current();
+        let thread = thread.name().unwrap_or("unnamed");
+        tracing::error!(kind = "panic", location, thread, "panicked: {message}");
+    }));
+}

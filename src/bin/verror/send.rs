@@ -1,0 +1,115 @@
+//! `verror send`: one request, from an argument or stdin; the body to stdout,
+//! or the error as a report (or JSON) and a non-zero exit.
+
+use std::io::{IsTerminal, Read, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+use verror::frame::DEFAULT_MAX_FRAME_LEN;
+use verror::server::Client;
+use verror::VError;
+
+use crate::duration;
+
+/// `verror send`'s options.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The server, `host:port`.
+    addr: String,
+    /// The request payload; without it, stdin is read to its end.
+    payload: Option<String>,
+    /// On failure, print the error's JSON on stdout instead of a report on stderr.
+    #[arg(long)]
+    json: bool,
+    /// Time allowed to connect, to write, and for the response.
+    #[arg(long, default_value = "10s", value_parser = duration::parse)]
+    timeout: Duration,
+    /// The server's request limit, in bytes.
+    #[arg(long, default_value_t = DEFAULT_MAX_FRAME_LEN)]
+    max_frame_len: usize,
+}
+
+/// Sends the request. The body goes to stdout as it is; a failure (the server's
+/// error, as a `RemoteError`, or the client's own) goes to stderr as a report,
+/// or to stdout as JSON with `--json`, and the exit code is 1.
+pub async fn run(args: SendArgs) -> Result<ExitCode, VError> {
+    match request(&args).await {
+        Ok(body) => {
+            write_body(&body)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) if args.json => {
+            let json = serde_json::to_string(&err)
+                .map_err(|e| VError::wrap(e, "cannot write the error as JSON"))?;
+            println!("{json}");
+            Ok(ExitCode::FAILURE)
+        }
+        Err(err) => {
+            eprintln!("{err:?}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+async fn request(args: &SendArgs) -> Result<bytes::Bytes, VError> {
+    let payload = match &args.payload {
+        Some(text) => text.clone().into_bytes(),
+        None => read_stdin(args.max_frame_len)?,
+    };
+    let mut client = Client::builder()
+        .connect_timeout(args.timeout)
+        .timeout(args.timeout)
+        .max_frame_len(args.max_frame_len)
+        .connect(args.addr.as_str())
+        .await?;
+    client.request(&payload).await
+}
+
+/// Stdin, up to the frame limit (one byte more is an error).
+fn read_stdin(max_frame_len: usize) -> Result<Vec<u8>, VError> {
+    let mut payload = Vec::new();
+    let limit = u64::try_from(max_frame_len)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    std::io::stdin()
+        .lock()
+        .take(limit)
+        .read_to_end(&mut payload)
+        .map_err(|e| {
+            VError::builder()
+                .name("StdinError")
+                .cause(e)
+                .message("cannot read the payload from stdin")
+                .backtrace(false)
+                .build()
+        })?;
+    if payload.len() > max_frame_len {
+        return Err(VError::builder()
+            .name("RequestTooLarge")
+            .info("max_frame_len", max_frame_len)
+            .message(format_args!(
+                "stdin holds more than the limit of {max_frame_len} bytes"
+            ))
+            .backtrace(false)
+            .build());
+    }
+    Ok(payload)
+}
+
+/// The body as it is; on a terminal, a missing final newline is added.
+fn write_body(body: &[u8]) -> Result<(), VError> {
+    let mut stdout = std::io::stdout().lock();
+    let newline = stdout.is_terminal() && !body.ends_with(b"\n");
+    stdout
+        .write_all(body)
+        .and_then(|()| {
+            if newline {
+                stdout.write_all(b"\n")
+            } else {
+                Ok(())
+            }
+        })
+        .and_then(|()| stdout.flush())
+        .map_err(|e| VError::wrap(e, "cannot write the response to stdout"))
+}

@@ -1,0 +1,395 @@
+//! The `verror` program, run as a user runs it: `demo`, and `serve` on an
+//! ephemeral loopback port with `send` and `load` against it, then SIGTERM.
+//! Every child process is bounded in time and killed if it overruns.
+#![cfg(feature = "server")]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const VERROR: &str = env!("CARGO_BIN_EXE_verror");
+/// The bound on every command but the demo.
+const BOUND: Duration = Duration::from_secs(30);
+
+fn verror(args: &[&str]) -> Command {
+    let mut command = Command::new(VERROR);
+    command.args(args);
+    command
+}
+
+/// Runs `command` to its end with `stdin` as input, killing it after `bound`.
+fn run(mut command: Command, stdin: &[u8], bound: Duration) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot start verror");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin).unwrap();
+    drop(input);
+    // Drain both pipes while waiting, so a chatty child never blocks on them.
+    let stdout = drain(child.stdout.take().unwrap());
+    let stderr = drain(child.stderr.take().unwrap());
+    let status = wait_bounded(&mut child, bound, &format!("{command:?}"));
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+fn drain(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        bytes
+    })
+}
+
+fn wait_bounded(child: &mut Child, bound: Duration, what: &str) -> ExitStatus {
+    let deadline = Instant::now() + bound;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} did not finish within {bound:?}");
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A `verror serve` child, killed if the test ends without stopping it.
+struct Serve {
+    child: Child,
+    addr: String,
+    lines: Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Serve {
+    fn start(extra: &[&str]) -> Serve {
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--log-format", "json"];
+        args.extend_from_slice(extra);
+        let mut child = verror(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot start verror serve");
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let (send, lines) = mpsc::channel();
+        thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut serve = Serve {
+            child,
+            addr: String::new(),
+            lines,
+            seen: Vec::new(),
+        };
+        let listening = serve.wait_for_line(|line| line["message"] == "server listening");
+        serve.addr = listening["addr"].as_str().unwrap().to_owned();
+        assert!(serve.addr.starts_with("127.0.0.1:"), "{listening}");
+        assert_ne!(serve.addr, "127.0.0.1:0");
+        serve
+    }
+
+    /// The first log line (from now on, or seen before) that `matches`.
+    fn wait_for_line(&mut self, matches: impl Fn(&Value) -> bool) -> Value {
+        let parse = |line: &str| -> Value {
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"))
+        };
+        if let Some(line) = self.seen.iter().map(|l| parse(l)).find(&matches) {
+            return line;
+        }
+        let deadline = Instant::now() + BOUND;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self.lines.recv_timeout(left).unwrap_or_else(|_| {
+                panic!("no such log line within {BOUND:?}; seen: {:#?}", self.seen)
+            });
+            self.seen.push(line.clone());
+            let value = parse(&line);
+            if matches(&value) {
+                return value;
+            }
+        }
+    }
+
+    /// Sends SIGTERM (with the shell's `kill`: no unsafe code here) and waits
+    /// for the exit.
+    fn terminate(&mut self) -> ExitStatus {
+        let pid = self.child.id();
+        let sent = Command::new("sh")
+            .args(["-c", &format!("kill -TERM {pid}")])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -TERM {pid} failed");
+        wait_bounded(&mut self.child, BOUND, "verror serve after SIGTERM")
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn demo_shows_every_error_kind_from_both_sides_and_exits_0() {
+    let started = Instant::now();
+    let output = run(verror(&["demo"]), b"", Duration::from_secs(60));
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    for kind in [
+        "oversized",
+        "truncated_header",
+        "truncated_payload",
+        "frame_timeout",
+        "reset",
+        "handler_error",
+        "handler_panic",
+        "handler_timeout",
+    ] {
+        assert!(
+            stdout.contains(&format!("\"kind\":\"{kind}\"")),
+            "no log line of kind {kind}:\n{stdout}"
+        );
+    }
+    // The client's side: reports of the remote errors.
+    assert!(
+        stdout.contains("RemoteError: server 127.0.0.1:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("FrameError: declared length 4294967295 exceeds the limit of 65536"),
+        "{stdout}"
+    );
+    // Both sides of the exposure: the client sees the public view only, the log
+    // has the storage failure below it, with its secret redacted.
+    assert!(
+        stdout.contains("0: RequestedFailure: disk on fire"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("1: StorageError"), "{stdout}");
+    assert!(stdout.contains(r#""name":"StorageError""#), "{stdout}");
+    assert!(stdout.contains(r#""dsn":"[redacted]""#), "{stdout}");
+    assert!(!stdout.contains("s3cret"), "{stdout}");
+    assert!(stdout.contains("server stopped: "), "{stdout}");
+    // The panic is a log line, not the default hook's text and stack trace.
+    assert!(!stderr.contains("panicked at"), "{stderr}");
+    assert!(!stdout.contains("stack backtrace"), "{stdout}");
+}
+
+#[test]
+fn serve_answers_send_and_load_then_stops_on_sigterm() {
+    let mut serve = Serve::start(&["--frame-timeout", "300ms", "--handler-timeout", "1s"]);
+    let addr = serve.addr.clone();
+
+    // send: the body on stdout.
+    let output = run(verror(&["send", &addr, "hello"]), b"", BOUND);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "hello");
+
+    // send: the payload from stdin.
+    let output = run(verror(&["send", &addr]), b"from stdin\n", BOUND);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "from stdin\n");
+
+    // send: the server's error, as a report on stderr and a non-zero exit.
+    let output = run(verror(&["send", &addr, "!lookup 42"]), b"", BOUND);
+    let report = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(output.stdout.is_empty());
+    assert!(
+        report.starts_with("RemoteError: server 127.0.0.1:"),
+        "{report}"
+    );
+    assert!(report.contains("NotFound: no user with id 42"), "{report}");
+
+    // send --json: the same error as JSON on stdout.
+    let output = run(verror(&["send", &addr, "!lookup x1", "--json"]), b"", BOUND);
+    assert_eq!(output.status.code(), Some(1));
+    let json: Value = serde_json::from_slice(&output.stdout).expect("send --json prints JSON");
+    assert_eq!(json["name"], "RemoteError", "{json}");
+    assert_eq!(json["cause"]["name"], "LookupError", "{json}");
+    assert_eq!(json["cause"]["cause"]["name"], "InvalidKey", "{json}");
+    // The public view: the ParseIntError below InvalidKey stays on the server.
+    assert!(json["cause"]["cause"].get("cause").is_none(), "{json}");
+
+    // load: every echo checked, no errors.
+    let output = run(
+        verror(&[
+            "load",
+            &addr,
+            "--connections",
+            "4",
+            "--frames",
+            "300",
+            "--size",
+            "100",
+            "--json",
+        ]),
+        b"",
+        BOUND,
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["requests"], 1200, "{report}");
+    assert_eq!(report["ok"], 1200, "{report}");
+    assert_eq!(report["unanswered"], 0, "{report}");
+    assert_eq!(report["errors"], serde_json::json!({}), "{report}");
+    assert!(report["frames_per_sec"].as_f64().unwrap() > 0.0, "{report}");
+    assert!(
+        report["latency"]["p99_us"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
+
+    // load --fault oversized: each connection's fault answered as oversized.
+    let output = run(
+        verror(&[
+            "load",
+            &addr,
+            "--connections",
+            "3",
+            "--frames",
+            "20",
+            "--fault",
+            "oversized",
+            "--json",
+        ]),
+        b"",
+        BOUND,
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["ok"], 60, "{report}");
+    assert_eq!(report["faults_sent"], 3, "{report}");
+    assert_eq!(
+        report["fault_responses"],
+        serde_json::json!({"oversized": 3}),
+        "{report}"
+    );
+
+    // load --fault slow-payload, in the human format: timed out by the server.
+    let output = run(
+        verror(&[
+            "load",
+            &addr,
+            "--connections",
+            "2",
+            "--frames",
+            "5",
+            "--fault",
+            "slow-payload",
+        ]),
+        b"",
+        BOUND,
+    );
+    let human = text(&output.stdout);
+    assert!(output.status.success(), "{human}\n{}", text(&output.stderr));
+    assert!(human.contains("10 ok, 0 errors, 0 unanswered"), "{human}");
+    assert!(human.contains("answered: frame_timeout 2"), "{human}");
+    assert!(human.contains("latency: p50 "), "{human}");
+
+    // The server logged the faults with their kinds.
+    let line = serve.wait_for_line(|line| line["kind"] == "frame_timeout");
+    assert_eq!(line["error"]["info"]["declared_len"], 100, "{line}");
+    assert_eq!(line["error"]["info"]["received"], 10, "{line}");
+
+    // A second server cannot take the same port: a BindError report, exit 1.
+    let output = run(verror(&["serve", "--listen", &addr]), b"", BOUND);
+    let report = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(
+        report.starts_with("BindError: cannot listen on 127.0.0.1:"),
+        "{report}"
+    );
+
+    // SIGTERM: a graceful shutdown, the summary as the last line, exit 0.
+    let status = serve.terminate();
+    assert!(status.success(), "{status:?}; log: {:#?}", serve.seen);
+    let summary = serve.wait_for_line(|line| {
+        line["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("server stopped: "))
+    });
+    assert_eq!(summary["frames"], 4 + 1200 + 60 + 10, "{summary}");
+    assert!(
+        summary["errors"].as_u64().unwrap() >= 2 + 3 + 2,
+        "{summary}"
+    );
+}
+
+#[test]
+fn send_reports_a_server_that_is_not_there() {
+    // Bind a port, then free it: nothing listens there any more.
+    let addr = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().to_string()
+    };
+    let output = run(
+        verror(&["send", &addr, "hello", "--timeout", "2s"]),
+        b"",
+        BOUND,
+    );
+    let report = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(
+        report.starts_with("ConnectError: cannot connect to 127.0.0.1:"),
+        "{report}"
+    );
+    assert!(report.contains("refused"), "{report}");
+
+    let output = run(verror(&["load", &addr, "--timeout", "2s"]), b"", BOUND);
+    let report = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(report.starts_with("ConnectError"), "{report}");
+}
+
+#[test]
+fn bad_options_are_refused_with_their_reason() {
+    let output = run(
+        verror(&["serve", "--idle-timeout", "10 parsecs"]),
+        b"",
+        BOUND,
+    );
+    let message = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(message.contains("is not a duration"), "{message}");
+
+    let output = run(
+        verror(&["load", "127.0.0.1:9", "--fault", "smoke"]),
+        b"",
+        BOUND,
+    );
+    let message = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(message.contains("unknown fault \"smoke\""), "{message}");
+
+    let output = run(verror(&["serve", "--log-format", "xml"]), b"", BOUND);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("unknown log format"));
+}
