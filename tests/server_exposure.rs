@@ -46,13 +46,19 @@ async fn the_client_gets_the_public_view_and_the_log_the_whole_chain() {
     assert!(remote.location().is_none());
     let seen = format!("{err:?}{}", serde_json::to_string(&err).unwrap());
     for internal in ["DbError", "SELECT", "10.0.0.5", "password", SECRET] {
-        assert!(!seen.contains(internal), "{internal} reached the client: {seen}");
+        assert!(
+            !seen.contains(internal),
+            "{internal} reached the client: {seen}"
+        );
     }
 
     let line = logs.wait_for(ErrorKind::HandlerError.as_str()).await;
     let text = line.to_string();
     assert_eq!(line["error"]["cause"]["name"], "DbError", "{line}");
-    assert_eq!(line["error"]["cause"]["info"]["password"], "[redacted]", "{line}");
+    assert_eq!(
+        line["error"]["cause"]["info"]["password"], "[redacted]",
+        "{line}"
+    );
     assert!(text.contains("10.0.0.5"), "{line}");
     assert!(!text.contains(SECRET), "{line}");
 

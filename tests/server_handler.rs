@@ -39,7 +39,10 @@ async fn a_handler_panic_is_answered_and_the_connection_goes_on() {
     let line = logs.wait_for("handler_panic").await;
     assert_eq!(line["level"], "error", "{line}");
     assert_eq!(line["error"]["cause"]["name"], "Panic", "{line}");
-    assert_eq!(line["error"]["cause"]["short_message"], "the disk is lava", "{line}");
+    assert_eq!(
+        line["error"]["cause"]["short_message"], "the disk is lava",
+        "{line}"
+    );
 
     within(neighbour).await.unwrap();
     drop(client);

@@ -2,15 +2,17 @@
 //! with short timeouts, captured JSON log lines, and a bound on every wait.
 #![allow(dead_code)]
 
+use std::cell::RefCell;
 use std::future::Future;
+use std::io::{self, Write};
 use std::net::SocketAddr;
+use std::sync::Once;
 use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::Value;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tracing::subscriber::DefaultGuard;
 use tracing_subscriber::layer::SubscriberExt;
 use verror::log::LogFormat;
 use verror::server::{
@@ -154,24 +156,54 @@ pub fn field(err: &VError, key: &str) -> Value {
 
 /// JSON log lines written by the `verror::tracing` layer while this lives (on this
 /// thread: use a current-thread runtime).
+///
+/// One global subscriber per test binary writes each line to the buffer of the test
+/// running on the emitting thread. (A subscriber per test, set as the thread's
+/// default, can lose events: tracing caches a callsite's interest globally, and a
+/// callsite first hit while another test's subscriber comes and goes may be cached
+/// as disabled.)
 pub struct Logs {
     buffer: LogBuffer,
-    _guard: DefaultGuard,
+}
+
+thread_local! {
+    static CURRENT_TEST_LOG: RefCell<Option<LogBuffer>> = const { RefCell::new(None) };
+}
+
+/// Writes to the capturing test's buffer, if the thread has one.
+struct ToCurrentTest;
+
+impl io::Write for ToCurrentTest {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        CURRENT_TEST_LOG.with(|current| match &*current.borrow() {
+            Some(buffer) => buffer.clone().write_all(bytes),
+            None => Ok(()),
+        })?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 impl Logs {
     pub fn capture() -> Logs {
+        static GLOBAL: Once = Once::new();
+        GLOBAL.call_once(|| {
+            let layer = LogLayer::builder()
+                .format(LogFormat::Native)
+                .writer(|| ToCurrentTest)
+                .rate_limit(None)
+                .build();
+            tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer))
+                .expect("no other global subscriber in the server tests");
+            // Callsites hit by tests that ran before this may have cached "disabled".
+            tracing::callsite::rebuild_interest_cache();
+        });
         let buffer = LogBuffer::new();
-        let layer = LogLayer::builder()
-            .format(LogFormat::Native)
-            .writer(buffer.clone())
-            .rate_limit(None)
-            .build();
-        let guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(layer));
-        Logs {
-            buffer,
-            _guard: guard,
-        }
+        CURRENT_TEST_LOG.with(|current| *current.borrow_mut() = Some(buffer.clone()));
+        Logs { buffer }
     }
 
     /// Every line so far, parsed.
@@ -205,5 +237,11 @@ impl Logs {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
         })
+    }
+}
+
+impl Drop for Logs {
+    fn drop(&mut self) {
+        CURRENT_TEST_LOG.with(|current| *current.borrow_mut() = None);
     }
 }
