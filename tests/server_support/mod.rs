@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 use std::future::Future;
-use std::io::{self, Write};
+use std::io;
 use std::net::SocketAddr;
 use std::sync::Once;
 use std::time::Duration;
