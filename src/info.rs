@@ -234,9 +234,22 @@ pub fn info(err: &(dyn Error + 'static)) -> Info {
     merged
 }
 
+/// A map of keys to values written as JSON: `{"peer": "127.0.0.1:50412", "len": 7}`.
 impl fmt::Debug for Info {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.iter()).finish()
+        f.debug_map()
+            .entries(self.iter().map(|(key, value)| (key, AsJson(value))))
+            .finish()
+    }
+}
+
+/// Debug-prints a JSON value as compact JSON text (also under `{:#?}`, whose
+/// indentation JSON's own pretty form would not follow).
+struct AsJson<'a>(&'a Value);
+
+impl fmt::Debug for AsJson<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
     }
 }
 
