@@ -1,0 +1,322 @@
+//! [`LogLayer`], its builder and its [`LogHandle`], and the handling of each event:
+//! find its error, ask the rate limiter, fill the record, write it.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+use ::tracing::{Event, Subscriber};
+use tracing_subscriber::layer::Context;
+
+use super::format::Format;
+use super::limiter::{Admission, KindCount, RateLimit, RateLimiter};
+use super::record::RecordWriter;
+use super::scratch::with_scratch;
+use super::visit::{Collect, Probe, Render};
+use super::writer::{MakeWriter, WriteLine};
+use crate::log::Level;
+
+/// Builds a [`LogLayer`]. Made by [`LogLayer::builder`].
+pub struct LogLayerBuilder {
+    format: Format,
+    writer: Box<dyn WriteLine>,
+    rate_limit: Option<RateLimit>,
+    service: String,
+    target: bool,
+}
+
+impl fmt::Debug for LogLayerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogLayerBuilder")
+            .field("format", &self.format)
+            .field("rate_limit", &self.rate_limit)
+            .field("service", &self.service)
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LogLayerBuilder {
+    /// The record format: a [`LogFormat`](crate::log::LogFormat) or a [`Format`]. Default:
+    /// the native JSON record.
+    pub fn format(mut self, format: impl Into<Format>) -> LogLayerBuilder {
+        self.format = format.into();
+        self
+    }
+
+    /// Where lines go. Default: `std::io::stderr`.
+    pub fn writer(mut self, writer: impl MakeWriter) -> LogLayerBuilder {
+        self.writer = Box::new(writer);
+        self
+    }
+
+    /// The rate limit of error lines per kind; `None` writes them all. Default:
+    /// [`RateLimit::default`], 10 a second.
+    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> LogLayerBuilder {
+        self.rate_limit = limit;
+        self
+    }
+
+    /// The service name of the records (Bunyan's `name`, ECS `service.name`).
+    /// Default: the file name of the running program.
+    pub fn service(mut self, name: impl Into<String>) -> LogLayerBuilder {
+        self.service = name.into();
+        self
+    }
+
+    /// Whether records carry the event's target (`target`, or `log.logger` in ECS).
+    /// Default: yes.
+    pub fn target(mut self, on: bool) -> LogLayerBuilder {
+        self.target = on;
+        self
+    }
+
+    /// The layer.
+    pub fn build(self) -> LogLayer {
+        LogLayer {
+            shared: Arc::new(Shared {
+                records: RecordWriter::new(self.format, self.writer, self.service, self.target),
+                limiter: RateLimiter::new(self.rate_limit),
+            }),
+        }
+    }
+}
+
+/// The file name of the running program, or `"verror"`.
+fn program_name() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|path| {
+            path.file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned())
+        })
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "verror".to_owned())
+}
+
+/// A `tracing` layer that writes each event as a record with its error kept whole.
+/// See the [module documentation](super).
+///
+/// Dropping the layer (with the subscriber that holds it) reports the error lines
+/// still suppressed; a subscriber installed for the whole program is never dropped,
+/// so call [`LogHandle::flush`] before exiting.
+pub struct LogLayer {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for LogLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogLayer")
+            .field("format", &self.shared.records.format())
+            .field("rate_limit", &self.shared.limiter.limit())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for LogLayer {
+    /// [`LogLayer::new`].
+    fn default() -> LogLayer {
+        LogLayer::new()
+    }
+}
+
+impl LogLayer {
+    /// Native JSON records to stderr, 10 error lines per kind a second.
+    pub fn new() -> LogLayer {
+        LogLayer::builder().build()
+    }
+
+    /// A builder, with the defaults of [`LogLayer::new`].
+    pub fn builder() -> LogLayerBuilder {
+        LogLayerBuilder {
+            format: Format::default(),
+            writer: Box::new(io::stderr),
+            rate_limit: Some(RateLimit::default()),
+            service: program_name(),
+            target: true,
+        }
+    }
+
+    /// A handle on this layer's counts, to keep once the layer is installed.
+    pub fn handle(&self) -> LogHandle {
+        LogHandle {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl Drop for LogLayer {
+    fn drop(&mut self) {
+        self.shared.flush();
+    }
+}
+
+impl<S: Subscriber> tracing_subscriber::Layer<S> for LogLayer {
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        self.shared.on_event(event);
+    }
+}
+
+/// A cheap, cloneable handle on a [`LogLayer`]: error lines written and suppressed by
+/// kind, and [`flush`](LogHandle::flush).
+///
+/// ```
+/// use std::time::Duration;
+/// use tracing_subscriber::layer::SubscriberExt;
+/// use verror::tracing::{as_error, LogBuffer, LogLayer, RateLimit};
+///
+/// let logs = LogBuffer::new();
+/// let layer = LogLayer::builder()
+///     .writer(logs.clone())
+///     .rate_limit(Some(RateLimit::new(2, Duration::from_secs(60))))
+///     .build();
+/// let handle = layer.handle();
+/// let err = verror::VError::builder().name("TimeoutError").message("peer too slow").backtrace(false).build();
+/// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+///     for _ in 0..5 {
+///         tracing::warn!(error = as_error(&err), "giving up");
+///     }
+/// });
+/// assert_eq!(handle.logged("TimeoutError"), 2);
+/// assert_eq!(handle.suppressed("TimeoutError"), 3);
+/// // Dropping the subscriber flushed the layer: 2 lines, then the report.
+/// let lines = logs.lines();
+/// assert_eq!(lines.len(), 3);
+/// let report: serde_json::Value = serde_json::from_str(&lines[2]).unwrap();
+/// assert_eq!(report["suppressed"], 3);
+/// assert_eq!(report["kind"], "TimeoutError");
+/// ```
+#[derive(Clone)]
+pub struct LogHandle {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for LogHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogHandle")
+            .field("counts", &self.counts())
+            .finish()
+    }
+}
+
+impl LogHandle {
+    /// Writes a report line for every kind with lines suppressed and not yet
+    /// reported, then flushes the writer.
+    pub fn flush(&self) {
+        self.shared.flush();
+    }
+
+    /// The counts of every kind seen, sorted by kind.
+    pub fn counts(&self) -> Vec<KindCount> {
+        self.shared.limiter.counts()
+    }
+
+    /// Error lines of `kind` written.
+    pub fn logged(&self, kind: &str) -> u64 {
+        self.shared.limiter.logged(kind)
+    }
+
+    /// Error lines of `kind` suppressed.
+    pub fn suppressed(&self, kind: &str) -> u64 {
+        self.shared.limiter.suppressed(kind)
+    }
+
+    /// Error lines written, every kind.
+    pub fn total_logged(&self) -> u64 {
+        self.shared.limiter.total_logged()
+    }
+
+    /// Error lines suppressed, every kind.
+    pub fn total_suppressed(&self) -> u64 {
+        self.shared.limiter.total_suppressed()
+    }
+
+    /// Lines lost because the writer failed (or a value refused to serialize).
+    pub fn write_errors(&self) -> u64 {
+        self.shared.records.write_errors()
+    }
+}
+
+/// What the layer and its handles share.
+struct Shared {
+    records: RecordWriter,
+    limiter: RateLimiter,
+}
+
+impl Shared {
+    fn on_event(&self, event: &Event<'_>) {
+        let metadata = event.metadata();
+        let level = level_of(metadata.level());
+        with_scratch(|scratch| {
+            // Pass 1: is there an error, and of which kind?
+            let mut probe = Probe {
+                scratch,
+                primary: None,
+                has_kind: false,
+            };
+            event.record(&mut probe);
+            let Probe {
+                scratch,
+                primary,
+                has_kind,
+            } = probe;
+            if primary.is_some() {
+                let kind = if has_kind {
+                    &scratch.kind
+                } else {
+                    &scratch.error_name
+                };
+                let Admission { admitted, report } = self.limiter.admit(kind, level);
+                if let Some(report) = report {
+                    self.records.write_suppressed(scratch, &report);
+                }
+                if !admitted {
+                    return;
+                }
+            }
+
+            // Pass 2: the record's message and fields.
+            let target = self
+                .records
+                .start_record(&mut scratch.record, level, metadata.target());
+            event.record(&mut Collect {
+                record: &mut scratch.record,
+                primary,
+                reserved: self.records.format().reserved(),
+            });
+
+            // Pass 3: render, with the error borrowed while the event lends it.
+            match primary {
+                None => self.records.write_record(scratch, target, None),
+                Some(index) => event.record(&mut Render {
+                    records: &self.records,
+                    scratch,
+                    index,
+                    target,
+                }),
+            }
+        });
+    }
+
+    /// Reports the kinds with lines suppressed and not yet reported, then flushes the
+    /// writer.
+    fn flush(&self) {
+        let reports = self.limiter.take_reports();
+        with_scratch(|scratch| {
+            for report in &reports {
+                self.records.write_suppressed(scratch, report);
+            }
+        });
+        self.records.flush();
+    }
+}
+
+fn level_of(level: &::tracing::Level) -> Level {
+    match *level {
+        ::tracing::Level::TRACE => Level::Trace,
+        ::tracing::Level::DEBUG => Level::Debug,
+        ::tracing::Level::INFO => Level::Info,
+        ::tracing::Level::WARN => Level::Warn,
+        _ => Level::Error,
+    }
+}

@@ -1,0 +1,125 @@
+//! A [`tracing_subscriber::Layer`] that logs errors as structured records instead of
+//! flattened strings (feature `tracing`).
+//!
+//! [`LogLayer`] writes one record per event: a JSON object per line in one of the
+//! [`LogFormat`](crate::log::LogFormat)s of [`crate::log`] (verror's native record,
+//! Elastic Common Schema, an OpenTelemetry log record, Bunyan), or human text. An error
+//! recorded as an event field (any `&(dyn Error + 'static)`, a [`VError`](crate::VError)
+//! or not) stays a nested object with its name, message, info and causes
+//! ([`ErrorJson`](crate::ErrorJson)), never a string of JSON; the event's other fields
+//! become typed record fields.
+//!
+//! ```
+//! use tracing_subscriber::layer::SubscriberExt;
+//! use tracing_subscriber::util::SubscriberInitExt;
+//! use verror::log::LogFormat;
+//! use verror::tracing::{as_error, LogBuffer, LogLayer};
+//! use verror::VError;
+//!
+//! // Logs go to stderr by default; this example captures them.
+//! let logs = LogBuffer::new();
+//! let layer = LogLayer::builder().format(LogFormat::Native).writer(logs.clone()).build();
+//! let counts = layer.handle();
+//! tracing_subscriber::registry().with(layer).init();
+//!
+//! let err = VError::builder()
+//!     .name("FrameDecodeError")
+//!     .info("conn_id", 7)
+//!     .cause(VError::builder().name("FrameError").message("declared length 5000000 exceeds the limit of 1048576").build())
+//!     .message("connection 7, frame 3")
+//!     .build();
+//! tracing::error!(error = as_error(&err), conn_id = 7, kind = "oversized", "frame rejected");
+//!
+//! let line: serde_json::Value = serde_json::from_str(&logs.contents()).unwrap();
+//! assert_eq!(line["level"], "error");
+//! assert_eq!(line["message"], "frame rejected");
+//! assert_eq!(line["conn_id"], 7);                    // typed, not "7"
+//! assert_eq!(line["kind"], "oversized");
+//! assert_eq!(line["error"]["name"], "FrameDecodeError");  // an object, not a string
+//! assert_eq!(line["error"]["info"]["conn_id"], 7);
+//! assert_eq!(line["error"]["cause"]["name"], "FrameError");
+//! assert_eq!(
+//!     line["error"]["message"],
+//!     "connection 7, frame 3: declared length 5000000 exceeds the limit of 1048576"
+//! );
+//! assert_eq!(counts.logged("oversized"), 1);
+//! ```
+//!
+//! # Recording an error
+//!
+//! `tracing` hands a field to a layer as an error only when its value is a
+//! `&(dyn Error + 'static)` (`Visit::record_error`); `error = %err` or `error = ?err`
+//! would arrive as text. Write `error = &err as &(dyn std::error::Error + 'static)`, or
+//! [`as_error`]`(&err)`. The first error field of an event is *the* error of its
+//! record (any name will do; `error` or `err` is customary). Further error fields
+//! become record fields holding their [`ErrorJson`](crate::ErrorJson) objects.
+//!
+//! # Fields
+//!
+//! - The `message` field (the format string of `tracing::error!(…, "text")`) is the
+//!   record's message. An error event without one takes the error's whole message.
+//! - Other fields keep their types: integers, floats, booleans and strings as such,
+//!   `?value` and `%value` as strings. A field whose name a format already uses (say
+//!   `level` or `msg`) is written as `fields.<name>`. Fields `log.*` (added by
+//!   `tracing-log`) are skipped.
+//! - The event's target is a field: `log.logger` in ECS, `target` elsewhere (turn it off
+//!   with [`LogLayerBuilder::target`]).
+//! - Span fields are not included.
+//!
+//! # Rate limiting
+//!
+//! Error lines (events carrying an error) are limited per **kind**: the event's `kind`
+//! field when it has one, else the error's name. At most [`RateLimit::lines`] lines of a
+//! kind are written per [`RateLimit::window`] (10 a second by default); the rest are
+//! counted and dropped. When the window of a kind rolls over (at the next event of
+//! that kind) or on [`LogHandle::flush`] (also run when the layer is dropped), one line
+//! at the level of the dropped events reports them, with fields `kind` and
+//! `suppressed`:
+//!
+//! ```json
+//! {"timestamp":"…","level":"error","message":"suppressed 37 error lines of kind oversized","target":"verror::tracing","kind":"oversized","suppressed":37}
+//! ```
+//!
+//! Events without an error are never limited. [`LogHandle`] counts the error lines
+//! written and suppressed by kind, for a final summary. At most 1024 kinds are
+//! tracked; error lines of further kinds share the kind `(other)`.
+//!
+//! # Cost and failure
+//!
+//! The layer never panics and never captures a backtrace. Suppressed events cost a
+//! pass over their fields and a map lookup. Written lines are rendered into a
+//! per-thread buffer and handed to the writer in one `write_all`, so lines from
+//! several threads never interleave on a writer that locks per write (as stderr
+//! does); a failing writer is counted ([`LogHandle::write_errors`]) and otherwise
+//! ignored.
+
+mod format;
+mod layer;
+mod limiter;
+mod record;
+mod scratch;
+mod text;
+mod visit;
+mod writer;
+
+use std::error::Error;
+
+pub use format::Format;
+pub use layer::{LogHandle, LogLayer, LogLayerBuilder};
+pub use limiter::{KindCount, RateLimit};
+pub use writer::{LockedWriter, LogBuffer, MakeWriter};
+
+/// The target of the lines the layer writes itself (the suppression reports):
+/// `verror::tracing`, whichever submodule writes them.
+const OWN_TARGET: &str = module_path!();
+
+/// Views any error as the `&(dyn Error + 'static)` that `tracing` records as an error
+/// (through `Visit::record_error`) rather than as text.
+///
+/// ```
+/// let err = verror::VError::new("disk full");
+/// tracing::error!(error = verror::tracing::as_error(&err), "write failed");
+/// ```
+pub fn as_error<E: Error + 'static>(error: &E) -> &(dyn Error + 'static) {
+    error
+}

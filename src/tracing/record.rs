@@ -1,0 +1,131 @@
+//! [`RecordWriter`]: renders the scratch record into a line in the layer's format and
+//! writes it.
+
+use std::error::Error;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::SystemTime;
+
+use serde_json::Value;
+
+use super::format::Format;
+use super::limiter::Suppressed;
+use super::scratch::Scratch;
+use super::text::{write_text, BufText};
+use super::writer::WriteLine;
+use super::OWN_TARGET;
+use crate::info::Info;
+use crate::log::{Level, LogRecord};
+
+/// Writes records as lines: the format, the writer and what every record carries.
+pub(super) struct RecordWriter {
+    format: Format,
+    writer: Box<dyn WriteLine>,
+    service: String,
+    /// Whether records carry the event's target.
+    target: bool,
+    /// Lines lost to the writer or to a value that refused to serialize.
+    write_errors: AtomicU64,
+}
+
+impl RecordWriter {
+    pub(super) fn new(
+        format: Format,
+        writer: Box<dyn WriteLine>,
+        service: String,
+        target: bool,
+    ) -> RecordWriter {
+        RecordWriter {
+            format,
+            writer,
+            service,
+            target,
+            write_errors: AtomicU64::new(0),
+        }
+    }
+
+    pub(super) fn format(&self) -> Format {
+        self.format
+    }
+
+    pub(super) fn write_errors(&self) -> u64 {
+        self.write_errors.load(Ordering::Relaxed)
+    }
+
+    /// Starts `record` afresh for a line at `level` from `target`: the time, an empty
+    /// message and fields, the service and, in JSON, the target field. Returns the
+    /// target to print in text formats.
+    pub(super) fn start_record<'t>(
+        &self,
+        record: &mut LogRecord,
+        level: Level,
+        target: &'t str,
+    ) -> Option<&'t str> {
+        record.time = SystemTime::now();
+        record.level = level;
+        record.message.clear();
+        record.fields = Info::new();
+        // The scratch record keeps its service from line to line; copy it only once.
+        if record.service != self.service {
+            record.service.clone_from(&self.service);
+        }
+        let json = matches!(self.format, Format::Json(_));
+        if self.target && json {
+            record
+                .fields
+                .insert(self.format.target_key(), Value::String(target.to_owned()));
+        }
+        (self.target && !json).then_some(target)
+    }
+
+    /// Renders the scratch record with `error` and writes it.
+    pub(super) fn write_record(
+        &self,
+        scratch: &mut Scratch,
+        target: Option<&str>,
+        error: Option<&(dyn Error + 'static)>,
+    ) {
+        let Scratch { record, buf, .. } = scratch;
+        buf.clear();
+        let rendered = match self.format {
+            Format::Json(format) => {
+                serde_json::to_writer(&mut *buf, &record.with_error(format, error)).is_ok()
+            }
+            Format::Text | Format::Compact => {
+                let compact = self.format == Format::Compact;
+                write_text(&mut BufText(buf), record, target, error, compact).is_ok()
+            }
+        };
+        buf.push(b'\n');
+        if !rendered || self.writer.write_line(buf).is_err() {
+            self.write_errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Writes the line that reports suppressed error lines.
+    pub(super) fn write_suppressed(&self, scratch: &mut Scratch, report: &Suppressed) {
+        let record = &mut scratch.record;
+        let target = self.start_record(record, report.level, OWN_TARGET);
+        let _ = write!(
+            record.message,
+            "suppressed {} error line{} of kind {}",
+            report.count,
+            if report.count == 1 { "" } else { "s" },
+            report.kind
+        );
+        record
+            .fields
+            .insert("kind", Value::String(report.kind.clone()));
+        record
+            .fields
+            .insert("suppressed", Value::from(report.count));
+        self.write_record(scratch, target, None);
+    }
+
+    /// Flushes the writer.
+    pub(super) fn flush(&self) {
+        if self.writer.flush().is_err() {
+            self.write_errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
