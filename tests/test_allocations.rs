@@ -1,40 +1,21 @@
 //! What construction costs in heap allocations: one box per level, plus the message
-//! string only when it is formatted. Counted with a counting global allocator, so this
-//! file holds a single test (the count is process-wide).
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+//! string only when it is formatted. Counted by dhat's heap profiler (a safe global
+//! allocator), so this file holds a single test: the count is process-wide.
 
 use verror::{verror, ResultExt, VError};
 
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    // SAFETY: forwards to the system allocator unchanged; only counts calls.
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-
-    // SAFETY: `ptr` came from `alloc` above, i.e. from the system allocator.
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static ALLOC: dhat::Alloc = dhat::Alloc;
 
-fn allocations<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+fn allocations<T>(f: impl FnOnce() -> T) -> (T, u64) {
+    let before = dhat::HeapStats::get().total_blocks;
     let value = f();
-    (value, ALLOCATIONS.load(Ordering::Relaxed) - before)
+    (value, dhat::HeapStats::get().total_blocks - before)
 }
 
 #[test]
 fn allocations_per_construction() {
+    let _profiler = dhat::Profiler::builder().testing().build();
     // Backtraces off: this machine's environment may enable them.
     let (_, plain) = allocations(|| {
         VError::builder()
