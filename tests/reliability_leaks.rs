@@ -22,15 +22,12 @@ mod server_support;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reliability_support::*;
 use verror::server::{ErrorKind, Stats, Summary};
 
-#[global_allocator]
-static ALLOC: dhat::Alloc = dhat::Alloc;
-
-const TEST: &str = "after_a_mixed_run_the_live_heap_returns_to_its_baseline";
+reliability_support::heap_test!(after_a_mixed_run_the_live_heap_returns_to_its_baseline);
 
 /// Good connections in a run, and the frames each pipelines.
 const GOOD: usize = 8;
@@ -39,20 +36,13 @@ const FRAMES: usize = 100;
 const EACH_FAULT: usize = 2;
 /// Runs: the first to leave the lazies behind, then the ones checked.
 const RUNS: usize = 4;
-/// Every wait is bounded by this.
-const BOUND: Duration = Duration::from_secs(60);
 
 #[test]
 fn after_a_mixed_run_the_live_heap_returns_to_its_baseline() {
     if role().as_deref() == Some("mixed") {
         return mixed_run();
     }
-    let _profiler = dhat::Profiler::builder().testing().build();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let (_profiler, runtime) = profiled_runtime();
     let server = runtime
         .block_on(
             server_support::builder()
@@ -125,10 +115,7 @@ fn faults_per_run() -> BTreeMap<Fault, u64> {
 /// Frames answered in one run: the good ones, and the good frame every fault
 /// but garbage sends first.
 fn frames_per_run() -> u64 {
-    let before_fault = Fault::ALL
-        .iter()
-        .filter(|f| f.sends_a_good_frame_first())
-        .count();
+    let before_fault = Fault::ALL.iter().filter(|&&f| good_frame_first(f)).count();
     (GOOD * FRAMES + before_fault * EACH_FAULT) as u64
 }
 
@@ -149,19 +136,18 @@ fn check_counts(summary: &Summary, runs: u64) {
 /// Waits until the server has counted everything of `runs` runs: every frame
 /// answered, every fault's error reported (a reset is seen after the peer left).
 fn wait_for(stats: &Stats, runs: u64) {
-    let deadline = Instant::now() + BOUND;
-    loop {
+    let expected_errors: u64 = faults_per_run().values().sum::<u64>() * runs;
+    let summary = wait_until(|| {
         let summary = stats.snapshot();
-        let expected_errors: u64 = faults_per_run().values().sum::<u64>() * runs;
         if summary.frames == frames_per_run() * runs && summary.error_count() == expected_errors {
-            return check_counts(&summary, runs);
+            Ok(summary)
+        } else {
+            Err(format!(
+                "the server's counts never reached run {runs}'s: {summary}"
+            ))
         }
-        assert!(
-            Instant::now() < deadline,
-            "the server's counts never reached run {runs}'s: {summary}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    });
+    check_counts(&summary, runs);
 }
 
 /// The child's side: one mixed run, all at once: `GOOD` connections of
@@ -169,12 +155,7 @@ fn wait_for(stats: &Stats, runs: u64) {
 /// connections of every fault, each checked for the error it earns.
 fn mixed_run() {
     let addr: SocketAddr = child_env("MIXED_ADDR");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    runtime(2).block_on(async {
         let mut tasks = Vec::new();
         for conn in 0..GOOD {
             tasks.push(tokio::spawn(async move {

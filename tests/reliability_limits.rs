@@ -107,7 +107,6 @@ const FD_TEST: &str = "out_of_file_descriptors_the_server_retries_and_serves_aga
 const FD_LIMIT: usize = 64;
 /// Connections opened at once: well past what the limit lets the server accept.
 const FD_CLIENTS: usize = 150;
-const BOUND: Duration = Duration::from_secs(60);
 
 #[test]
 fn out_of_file_descriptors_the_server_retries_and_serves_again() {
@@ -122,11 +121,7 @@ fn out_of_file_descriptors_the_server_retries_and_serves_again() {
         true,
     );
     let addr: SocketAddr = server.line("ADDR", BOUND).parse().unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime(2);
     let answered = Arc::new(AtomicUsize::new(0));
     let (release, released) = watch::channel(false);
 
@@ -293,7 +288,7 @@ fn peers_that_never_read_are_cut_off_with_bounded_buffers() {
     // What waited in a write buffer: at most the setting plus one response
     // (a header, the status byte and a body of up to the limit).
     let bound = WRITE_BUFFER + 4 + 1 + LIMIT;
-    for line in logs.of_kind(ErrorKind::WriteTimeout) {
+    for line in logs.of_kind(ErrorKind::WriteTimeout.as_str()) {
         assert_eq!(line["error"]["name"], "WriteTimeout", "{line}");
         let pending = line["error"]["info"]["pending_bytes"].as_u64().unwrap();
         assert!(

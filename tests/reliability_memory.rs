@@ -17,10 +17,11 @@
 #![cfg(feature = "server")]
 
 mod reliability_support;
+mod server_support;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use reliability_support::*;
@@ -28,10 +29,9 @@ use verror::frame::{OversizedPolicy, DEFAULT_MAX_FRAME_LEN};
 use verror::server::{Server, Stats, STATUS_ERROR};
 use verror::VError;
 
-#[global_allocator]
-static ALLOC: dhat::Alloc = dhat::Alloc;
-
-const TEST: &str = "a_flood_of_header_only_connections_costs_at_most_16_kib_of_heap_each";
+reliability_support::heap_test!(
+    a_flood_of_header_only_connections_costs_at_most_16_kib_of_heap_each
+);
 
 /// Connections held open at once in each case.
 const CONNECTIONS: usize = 256;
@@ -39,8 +39,6 @@ const CONNECTIONS: usize = 256;
 const WARM_UP: usize = 8;
 /// What one connection may cost.
 const BUDGET: usize = 16 * 1024;
-/// Every wait is bounded by this.
-const BOUND: Duration = Duration::from_secs(60);
 
 /// One case: the server's limit, and the header every connection sends.
 struct Case {
@@ -72,12 +70,7 @@ fn a_flood_of_header_only_connections_costs_at_most_16_kib_of_heap_each() {
     if role().as_deref() == Some("flood") {
         return flood();
     }
-    let _profiler = dhat::Profiler::builder().testing().build();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let (_profiler, runtime) = profiled_runtime();
 
     let mut report = Vec::new();
     for case in &CASES {
@@ -153,14 +146,12 @@ fn a_flood_of_header_only_connections_costs_at_most_16_kib_of_heap_each() {
 }
 
 fn wait_for_connections(stats: &Stats, connections: u64) {
-    let deadline = Instant::now() + BOUND;
-    while stats.snapshot().connections < connections {
-        assert!(
-            Instant::now() < deadline,
-            "the server did not accept {connections} connections"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_until(|| match stats.snapshot().connections {
+        accepted if accepted >= connections => Ok(()),
+        accepted => Err(format!(
+            "the server did not accept {connections} connections ({accepted} accepted)"
+        )),
+    });
 }
 
 fn start_flood(addr: SocketAddr, count: usize, declared: u32, answered: bool) -> ChildProcess {

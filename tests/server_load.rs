@@ -114,6 +114,46 @@ async fn every_fault_earns_its_error_kind() {
 }
 
 #[tokio::test]
+async fn each_fault_sent_after_a_pipelined_request_earns_its_error_kind() {
+    let server = start(builder().frame_timeout(Duration::from_millis(100)), echo()).await;
+    for fault in Fault::ALL {
+        let (mut sender, mut receiver) = connect_split(server.addr).await;
+        sender.feed(b"first").unwrap();
+        within(fault.send(&mut sender)).await.unwrap();
+        // The request queued before the fault went in the same write, and is
+        // answered first.
+        assert_eq!(within(receiver.recv()).await.unwrap(), "first", "{fault}");
+        if fault.is_answered() {
+            let err = within(receiver.recv()).await.unwrap_err();
+            assert_eq!(
+                ErrorKind::classify(&err),
+                Some(fault.expected_kind()),
+                "{fault}"
+            );
+            let closed = within(receiver.recv()).await.unwrap_err();
+            assert_eq!(closed.name(), "ConnectionClosed", "{fault}: {closed:?}");
+        } else {
+            Client::reunite(sender, receiver)
+                .and_then(Client::reset)
+                .unwrap();
+        }
+    }
+    let summary = server.stop().await;
+    assert_eq!(summary.frames, Fault::ALL.len() as u64, "{summary}");
+    for fault in Fault::ALL {
+        let n = Fault::ALL
+            .iter()
+            .filter(|f| f.expected_kind() == fault.expected_kind())
+            .count() as u64;
+        assert_eq!(
+            summary.errors_of(fault.expected_kind()),
+            n,
+            "{fault}: {summary}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn wrong_echoes_and_error_responses_are_counted_by_kind() {
     let server = start(builder(), |request: Bytes| async move {
         match request.len() {

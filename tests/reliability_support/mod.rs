@@ -1,32 +1,31 @@
 //! Shared helpers of the `reliability_*` tests: good traffic checked by content,
-//! one faulty connection of each kind (each checked against the error it must
-//! earn), the test binary re-run as a child process (the other side of a
-//! measurement, or a server under a low file-descriptor limit), and runtimes
-//! whose threads log through a `LogLayer` that counts error lines by kind.
+//! one faulty connection of each of the library's [`Fault`]s (each checked
+//! against the error it must earn), the test binary re-run as a child process
+//! (the other side of a measurement, or a server under a low file-descriptor
+//! limit), runtimes whose threads log through `server_support`'s `LogLayer`
+//! (which counts error lines by kind), and heap readings for the tests that
+//! install `dhat`.
 //!
-//! Used together with `tests/server_support` (the test server's settings).
+//! Needs `mod server_support;` beside it in the test crate: its log capture and
+//! the test server's settings are shared, not copied.
 #![allow(dead_code)]
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::{mpsc, Once};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tracing_subscriber::layer::SubscriberExt;
-use verror::log::LogFormat;
-use verror::server::{Client, ErrorKind, RequestSender, ResponseReceiver, STATUS_OK};
-use verror::tracing::{LogBuffer, LogLayer};
+pub use crate::server_support::{log_to, LogTarget, Logs, LIMIT};
+use verror::server::load::{PARTIAL_DECLARED, PARTIAL_SENT};
+pub use verror::server::Fault;
+use verror::server::{Client, ErrorKind, ResponseReceiver};
 use verror::VError;
 
-/// The request limit of the servers these helpers talk to (that of
-/// `server_support`).
-pub const LIMIT: usize = 4096;
+/// Every wait of these tests on a child process, a heap reading or the
+/// server's counts is bounded by this.
+pub const BOUND: Duration = Duration::from_secs(60);
 
 /// How long a client waits for any one write or response: a hang guard only.
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -97,74 +96,11 @@ pub async fn good_connection(addr: SocketAddr, conn: usize, frames: usize) -> u6
 // ---------------------------------------------------------------------------------------
 // Faults
 
-/// A misbehaving connection: the load generator's fault modes (`verror load
-/// --fault`), each committed here on its own connection and checked against
-/// the error it must earn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Fault {
-    /// A good frame, then a header declaring more than the limit, and 256
-    /// bytes of its payload.
-    Oversized,
-    /// 64 bytes of noise whose first byte is at least 0x80, so that they cannot
-    /// parse as a frame: read as a header, they declare at least 2 GiB.
-    Garbage,
-    /// A good frame, then 2 of the next header's 4 bytes, then the end of the
-    /// stream (the writing side shut down).
-    TruncatedHeader,
-    /// A good frame, then a header declaring 100 bytes and 30 of them, then the
-    /// end of the stream.
-    TruncatedPayload,
-    /// A good frame, then 2 header bytes, then silence past the frame timeout.
-    SlowHeader,
-    /// A good frame, then a slowloris frame: a header declaring 4000 bytes whose
-    /// payload trickles in, a byte every 50 ms: bytes keep coming, the frame
-    /// never completes within the frame timeout.
-    SlowPayload,
-    /// A good frame, then 10 of a frame's 100 payload bytes, then a TCP reset
-    /// (`SO_LINGER` 0) once the good frame is answered.
-    Reset,
-}
-
-impl Fault {
-    /// Every fault, in the order reports list them.
-    pub const ALL: [Fault; 7] = [
-        Fault::Oversized,
-        Fault::Garbage,
-        Fault::TruncatedHeader,
-        Fault::TruncatedPayload,
-        Fault::SlowHeader,
-        Fault::SlowPayload,
-        Fault::Reset,
-    ];
-
-    /// The fault's name, as `verror load --fault` spells it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Fault::Oversized => "oversized",
-            Fault::Garbage => "garbage",
-            Fault::TruncatedHeader => "truncated-header",
-            Fault::TruncatedPayload => "truncated-payload",
-            Fault::SlowHeader => "slow-header",
-            Fault::SlowPayload => "slow-payload",
-            Fault::Reset => "reset",
-        }
-    }
-
-    /// The kind of the one error the server logs for this fault.
-    pub fn kind(self) -> ErrorKind {
-        match self {
-            Fault::Oversized | Fault::Garbage => ErrorKind::Oversized,
-            Fault::TruncatedHeader => ErrorKind::TruncatedHeader,
-            Fault::TruncatedPayload => ErrorKind::TruncatedPayload,
-            Fault::SlowHeader | Fault::SlowPayload => ErrorKind::FrameTimeout,
-            Fault::Reset => ErrorKind::Reset,
-        }
-    }
-
-    /// Whether the connection sends a good frame (answered) before its fault.
-    pub fn sends_a_good_frame_first(self) -> bool {
-        self != Fault::Garbage
-    }
+/// Whether a faulty connection sends a good frame (answered) before its fault:
+/// all but garbage, which stands for a stray client of another protocol (an
+/// HTTP request) and comes first.
+pub fn good_frame_first(fault: Fault) -> bool {
+    fault != Fault::Garbage
 }
 
 /// The error counts by kind that `faults` (how many of each) must produce.
@@ -172,93 +108,58 @@ pub fn expected_errors(faults: &BTreeMap<Fault, u64>) -> BTreeMap<ErrorKind, u64
     let mut errors = BTreeMap::new();
     for (fault, &n) in faults {
         if n > 0 {
-            *errors.entry(fault.kind()).or_insert(0) += n;
+            *errors.entry(fault.expected_kind()).or_insert(0) += n;
         }
     }
     errors
 }
 
-/// A frame holding `payload`.
-pub fn frame(payload: &[u8]) -> Vec<u8> {
-    let mut out = u32::try_from(payload.len())
-        .expect("a test payload fits a header")
-        .to_be_bytes()
-        .to_vec();
-    out.extend_from_slice(payload);
-    out
-}
+/// How often the slow-payload fault trickles a byte.
+pub const TRICKLE_EVERY: Duration = Duration::from_millis(50);
 
-/// `len` bytes of noise that differ with `seed`; the first is at least 0x80.
-pub fn garbage(seed: usize, len: usize) -> Vec<u8> {
-    let mut state = (seed as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut bytes: Vec<u8> = (0..len)
-        .map(|_| {
-            // xorshift64
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 24) as u8
-        })
-        .collect();
-    if let Some(first) = bytes.first_mut() {
-        *first |= 0x80;
-    }
-    bytes
-}
-
-/// Opens one connection and commits `fault` on it, checking that the server
-/// answers the good frame before it, answers the fault with the error of
-/// [`Fault::kind`] (except a reset, which leaves no one to answer), and then
-/// closes the connection. `seed` varies the bytes.
+/// Opens one connection and commits `fault` on it (the library's bytes, see
+/// [`Fault::send`]), checking that the server answers the good frame pipelined
+/// before it (see [`good_frame_first`]), answers the fault with the error of
+/// [`Fault::expected_kind`] (except a reset, which leaves no one to answer), and
+/// then closes the connection. `seed` varies the good frame.
+///
+/// Two faults are composed here: the reset comes (`SO_LINGER` 0) once the good
+/// frame is answered, so the server has read the partial frame; and the slow
+/// payload is a slowloris: after its partial frame, one more byte every
+/// [`TRICKLE_EVERY`], stopping one byte short of a whole frame (4.45 s of bytes
+/// that keep coming, past the frame timeouts of these tests), so that the frame
+/// timeout, not an idle one, must end it.
 pub async fn inject(addr: SocketAddr, fault: Fault, seed: usize) {
-    let before = format!("before {} fault {seed}", fault.name());
-    if fault == Fault::Reset {
-        return reset(addr, before.as_bytes()).await;
-    }
+    let before = format!("before {fault} fault {seed}");
     let (mut sender, mut receiver) = client(addr).await.split();
-    if fault.sends_a_good_frame_first() {
+    if good_frame_first(fault) {
         sender.feed(before.as_bytes()).unwrap();
     }
+    fault
+        .send(&mut sender)
+        .await
+        .unwrap_or_else(|e| panic!("{fault}: {e:#}"));
+    if good_frame_first(fault) {
+        let body = receiver
+            .recv()
+            .await
+            .unwrap_or_else(|e| panic!("{fault}: the good frame before the fault: {e:#}"));
+        assert!(
+            body == before.as_bytes(),
+            "{fault}: the good frame's answer"
+        );
+    }
     let err = match fault {
-        Fault::Oversized => {
-            let declared = u32::try_from(LIMIT + 1 + seed % 1_000_000).unwrap();
-            sender.feed_raw(&declared.to_be_bytes());
-            sender.feed_raw(&[0x5a; 256]);
-            flush(&mut sender, fault).await;
-            expect_answer(&mut receiver, before.as_bytes(), fault).await;
-            expect_error(&mut receiver, fault).await
-        }
-        Fault::Garbage => {
-            sender.feed_raw(&garbage(seed, 64));
-            flush(&mut sender, fault).await;
-            expect_error(&mut receiver, fault).await
-        }
-        Fault::TruncatedHeader | Fault::TruncatedPayload => {
-            if fault == Fault::TruncatedHeader {
-                sender.feed_raw(&[0, 0]);
-            } else {
-                sender.feed_raw(&frame(&[0x33; 100])[..4 + 30]);
-            }
-            sender
-                .shutdown()
-                .await
-                .unwrap_or_else(|e| panic!("{}: {e:#}", fault.name()));
-            expect_answer(&mut receiver, before.as_bytes(), fault).await;
-            expect_error(&mut receiver, fault).await
-        }
-        Fault::SlowHeader => {
-            sender.feed_raw(&[0, 0]);
-            flush(&mut sender, fault).await;
-            expect_answer(&mut receiver, before.as_bytes(), fault).await;
-            expect_error(&mut receiver, fault).await
+        Fault::Reset => {
+            // The good frame is answered: the server has read this far.
+            return Client::reunite(sender, receiver)
+                .and_then(Client::reset)
+                .unwrap_or_else(|e| panic!("{fault}: {e:#}"));
         }
         Fault::SlowPayload => {
-            sender.feed_raw(&4000u32.to_be_bytes());
-            flush(&mut sender, fault).await;
-            expect_answer(&mut receiver, before.as_bytes(), fault).await;
             let trickle = async {
-                for _ in 0..4000 {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                for _ in PARTIAL_SENT + 1..PARTIAL_DECLARED {
+                    tokio::time::sleep(TRICKLE_EVERY).await;
                     sender.feed_raw(b"s");
                     if sender.flush().await.is_err() {
                         break;
@@ -271,7 +172,7 @@ pub async fn inject(addr: SocketAddr, fault: Fault, seed: usize) {
                 err = expect_error(&mut receiver, fault) => err,
             }
         }
-        Fault::Reset => unreachable!(),
+        _ => expect_error(&mut receiver, fault).await,
     };
     let remote = std::error::Error::source(&err)
         .and_then(|e| e.downcast_ref::<VError>())
@@ -281,27 +182,7 @@ pub async fn inject(addr: SocketAddr, fault: Fault, seed: usize) {
         .recv()
         .await
         .expect_err("the connection closes after the fault");
-    assert_eq!(
-        closed.name(),
-        "ConnectionClosed",
-        "{}: {closed:?}",
-        fault.name()
-    );
-}
-
-async fn flush(sender: &mut RequestSender, fault: Fault) {
-    sender
-        .flush()
-        .await
-        .unwrap_or_else(|e| panic!("{}: {e:#}", fault.name()));
-}
-
-async fn expect_answer(receiver: &mut ResponseReceiver, sent: &[u8], fault: Fault) {
-    let body = receiver
-        .recv()
-        .await
-        .unwrap_or_else(|e| panic!("{}: the good frame before the fault: {e:#}", fault.name()));
-    assert!(body == sent, "{}: the good frame's answer", fault.name());
+    assert_eq!(closed.name(), "ConnectionClosed", "{fault}: {closed:?}");
 }
 
 async fn expect_error(receiver: &mut ResponseReceiver, fault: Fault) -> VError {
@@ -311,149 +192,42 @@ async fn expect_error(receiver: &mut ResponseReceiver, fault: Fault) -> VError {
         .expect_err("a fault is answered with an error");
     assert_eq!(
         ErrorKind::classify(&err),
-        Some(fault.kind()),
-        "{}: {err:?}",
-        fault.name()
+        Some(fault.expected_kind()),
+        "{fault}: {err:?}"
     );
     err
 }
 
-/// The reset fault, on a raw socket (the client does not expose `SO_LINGER`).
-async fn reset(addr: SocketAddr, before: &[u8]) {
-    let mut stream = TcpStream::connect(addr)
-        .await
-        .unwrap_or_else(|e| panic!("reset: cannot connect: {e}"));
-    let mut wire = frame(before);
-    wire.extend_from_slice(&frame(&[0x44; 100])[..4 + 10]);
-    stream.write_all(&wire).await.expect("reset: write");
-    // The good frame's answer: the server has read this far and written all it owes.
-    let mut header = [0u8; 4];
-    stream.read_exact(&mut header).await.expect("reset: read");
-    let mut payload = vec![0u8; u32::from_be_bytes(header) as usize];
-    stream.read_exact(&mut payload).await.expect("reset: read");
-    assert_eq!(payload.first(), Some(&STATUS_OK), "reset: the good frame");
-    assert!(payload[1..] == *before, "reset: the good frame's answer");
-    stream.set_zero_linger().expect("reset: SO_LINGER");
-    drop(stream);
-}
-
 // ---------------------------------------------------------------------------------------
-// Logs
+// Runtimes and their logs
 
-/// Where the log lines of events emitted on a thread go.
-#[derive(Clone)]
-pub enum LogTarget {
-    /// A test's buffer.
-    Buffer(LogBuffer),
-    /// This process's stderr (a child's, for its parent to read).
-    Stderr,
+/// A multi-thread runtime (with time and I/O) of `workers` threads.
+pub fn runtime(workers: usize) -> tokio::runtime::Runtime {
+    runtime_builder(workers).build().expect("a runtime")
 }
 
-thread_local! {
-    /// The log target of the test that owns this thread, if any.
-    static LOG_TARGET: RefCell<Option<LogTarget>> = const { RefCell::new(None) };
+fn runtime_builder(workers: usize) -> tokio::runtime::Builder {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.worker_threads(workers).enable_all();
+    builder
 }
 
-/// The writer of the global layer: the line goes to the target of the thread that
-/// emitted the event, or nowhere.
-struct ToThreadTarget;
-
-impl Write for ToThreadTarget {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        LOG_TARGET.with(|target| match &*target.borrow() {
-            Some(LogTarget::Buffer(buffer)) => buffer.clone().write_all(bytes),
-            Some(LogTarget::Stderr) => io::stderr().write_all(bytes),
-            None => Ok(()),
-        })?;
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// One global subscriber per test binary: a [`LogLayer`] (native JSON, no rate
-/// limit) writing each line to the target of the emitting thread. (A subscriber
-/// per test set as a thread's default can lose events: tracing caches a
-/// callsite's interest globally, from the default of whichever thread hits it
-/// first.)
-fn install_global_log_layer() {
-    static GLOBAL: Once = Once::new();
-    GLOBAL.call_once(|| {
-        let layer = LogLayer::builder()
-            .format(LogFormat::Native)
-            .writer(|| ToThreadTarget)
-            .rate_limit(None)
-            .build();
-        tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer))
-            .expect("no other global subscriber in the reliability tests");
-        tracing::callsite::rebuild_interest_cache();
-    });
-}
-
-/// A multi-thread runtime whose threads (and the calling thread) log to `target`.
+/// A multi-thread runtime whose threads (and the calling thread) log to `target`
+/// (through `server_support`'s one global layer).
 pub fn runtime_logging_to(workers: usize, target: LogTarget) -> tokio::runtime::Runtime {
-    install_global_log_layer();
-    LOG_TARGET.with(|slot| *slot.borrow_mut() = Some(target.clone()));
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .enable_all()
-        .on_thread_start(move || {
-            LOG_TARGET.with(|slot| *slot.borrow_mut() = Some(target.clone()));
-        })
+    log_to(Some(target.clone()));
+    runtime_builder(workers)
+        .on_thread_start(move || log_to(Some(target.clone())))
         .build()
         .expect("a runtime")
 }
 
 /// A multi-thread runtime whose threads log to a buffer of their own, and the
 /// buffer's lines: tests running in parallel do not see each other's lines.
-pub fn logged_runtime(workers: usize) -> (tokio::runtime::Runtime, TestLogs) {
-    let buffer = LogBuffer::new();
-    let runtime = runtime_logging_to(workers, LogTarget::Buffer(buffer.clone()));
-    (runtime, TestLogs { buffer })
-}
-
-/// The JSON log lines of one test's runtime.
-pub struct TestLogs {
-    buffer: LogBuffer,
-}
-
-impl TestLogs {
-    /// Every line so far, parsed.
-    pub fn lines(&self) -> Vec<Value> {
-        self.buffer
-            .lines()
-            .iter()
-            .map(|line| {
-                serde_json::from_str(line)
-                    .unwrap_or_else(|e| panic!("a log line is not JSON ({e}): {line}"))
-            })
-            .collect()
-    }
-
-    /// The error lines written, by kind, for the kinds of [`ErrorKind::ALL`]
-    /// that occurred.
-    pub fn by_kind(&self) -> BTreeMap<ErrorKind, u64> {
-        let mut counts = BTreeMap::new();
-        for line in self.lines() {
-            if line.get("error").is_none() {
-                continue;
-            }
-            if let Some(&kind) = ErrorKind::ALL.iter().find(|k| line["kind"] == k.as_str()) {
-                *counts.entry(kind).or_insert(0) += 1;
-            }
-        }
-        counts
-    }
-
-    /// The lines of one kind.
-    pub fn of_kind(&self, kind: ErrorKind) -> Vec<Value> {
-        self.lines()
-            .into_iter()
-            .filter(|line| line["kind"] == kind.as_str())
-            .collect()
-    }
+pub fn logged_runtime(workers: usize) -> (tokio::runtime::Runtime, Logs) {
+    let logs = Logs::capture();
+    let runtime = runtime_logging_to(workers, logs.target());
+    (runtime, logs)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -481,6 +255,43 @@ pub fn settled_heap(runtime: &tokio::runtime::Handle, bound: Duration) -> dhat::
         last = now;
     }
     last
+}
+
+/// At the root of a file whose one test measures the heap: installs `dhat`'s
+/// global allocator and names the test `TEST` (for [`ChildProcess::spawn`]).
+/// One test per such file: the allocator and the profiler are process-wide.
+#[allow(unused_macros)]
+macro_rules! heap_test {
+    ($test:ident) => {
+        #[global_allocator]
+        static ALLOC: dhat::Alloc = dhat::Alloc;
+
+        const TEST: &str = stringify!($test);
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use heap_test;
+
+/// For the tests that install `dhat::Alloc` (one test per file: the allocator
+/// and the profiler are process-wide): the heap profiler, in testing mode, and
+/// a 2-worker runtime for the server it measures. Keep the profiler alive to
+/// the end of the test (`let (_profiler, runtime) = ...`).
+pub fn profiled_runtime() -> (dhat::Profiler, tokio::runtime::Runtime) {
+    let profiler = dhat::Profiler::builder().testing().build();
+    (profiler, runtime(2))
+}
+
+/// Polls `check` every 5 ms until it returns `Ok`, and returns that; panics with
+/// its last `Err` after [`BOUND`].
+pub fn wait_until<T>(mut check: impl FnMut() -> Result<T, String>) -> T {
+    let deadline = Instant::now() + BOUND;
+    loop {
+        match check() {
+            Ok(done) => return done,
+            Err(why) => assert!(Instant::now() < deadline, "{why}"),
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 // ---------------------------------------------------------------------------------------

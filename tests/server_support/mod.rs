@@ -1,8 +1,10 @@
 //! Shared helpers of the `server_*` tests: a server on an ephemeral loopback port
-//! with short timeouts, captured JSON log lines, and a bound on every wait.
+//! with short timeouts, captured JSON log lines (per test, or per thread), and a
+//! bound on every wait.
 #![allow(dead_code)]
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
@@ -16,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use tracing_subscriber::layer::SubscriberExt;
 use verror::log::LogFormat;
 use verror::server::{
-    Client, Handler, RequestSender, ResponseReceiver, Server, ServerBuilder, Summary,
+    Client, ErrorKind, Handler, RequestSender, ResponseReceiver, Server, ServerBuilder, Summary,
 };
 use verror::tracing::{LogBuffer, LogLayer};
 use verror::VError;
@@ -154,29 +156,29 @@ pub fn field(err: &VError, key: &str) -> Value {
     err.own_info().get(key).cloned().unwrap_or(Value::Null)
 }
 
-/// JSON log lines written by the `verror::tracing` layer while this lives (on this
-/// thread: use a current-thread runtime).
-///
-/// One global subscriber per test binary writes each line to the buffer of the test
-/// running on the emitting thread. (A subscriber per test, set as the thread's
-/// default, can lose events: tracing caches a callsite's interest globally, and a
-/// callsite first hit while another test's subscriber comes and goes may be cached
-/// as disabled.)
-pub struct Logs {
-    buffer: LogBuffer,
+/// Where the log lines of events emitted on a thread go.
+#[derive(Clone)]
+pub enum LogTarget {
+    /// A test's buffer.
+    Buffer(LogBuffer),
+    /// This process's stderr (a child's, for its parent to read).
+    Stderr,
 }
 
 thread_local! {
-    static CURRENT_TEST_LOG: RefCell<Option<LogBuffer>> = const { RefCell::new(None) };
+    /// The log target of the test that owns this thread, if any.
+    static LOG_TARGET: RefCell<Option<LogTarget>> = const { RefCell::new(None) };
 }
 
-/// Writes to the capturing test's buffer, if the thread has one.
-struct ToCurrentTest;
+/// The writer of the global layer: the line goes to the target of the thread that
+/// emitted the event, or nowhere.
+struct ToThreadTarget;
 
-impl io::Write for ToCurrentTest {
+impl io::Write for ToThreadTarget {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        CURRENT_TEST_LOG.with(|current| match &*current.borrow() {
-            Some(buffer) => buffer.clone().write_all(bytes),
+        LOG_TARGET.with(|target| match &*target.borrow() {
+            Some(LogTarget::Buffer(buffer)) => buffer.clone().write_all(bytes),
+            Some(LogTarget::Stderr) => io::stderr().write_all(bytes),
             None => Ok(()),
         })?;
         Ok(bytes.len())
@@ -187,23 +189,46 @@ impl io::Write for ToCurrentTest {
     }
 }
 
+/// Sends the log lines of the events this thread emits to `target` (`None`: nowhere).
+///
+/// One global subscriber per test binary (a `LogLayer`: native JSON, no rate
+/// limit) writes each line to the target of the emitting thread. (A subscriber
+/// per test, set as the thread's default, can lose events: tracing caches a
+/// callsite's interest globally, and a callsite first hit while another test's
+/// subscriber comes and goes may be cached as disabled.)
+pub fn log_to(target: Option<LogTarget>) {
+    static GLOBAL: Once = Once::new();
+    GLOBAL.call_once(|| {
+        let layer = LogLayer::builder()
+            .format(LogFormat::Native)
+            .writer(|| ToThreadTarget)
+            .rate_limit(None)
+            .build();
+        tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer))
+            .expect("no other global subscriber in the server tests");
+        // Callsites hit by tests that ran before this may have cached "disabled".
+        tracing::callsite::rebuild_interest_cache();
+    });
+    LOG_TARGET.with(|current| *current.borrow_mut() = target);
+}
+
+/// JSON log lines written by the `verror::tracing` layer while this lives (on this
+/// thread, see [`log_to`]: use a current-thread runtime, or have the runtime's
+/// threads log to [`target`](Logs::target) too).
+pub struct Logs {
+    buffer: LogBuffer,
+}
+
 impl Logs {
     pub fn capture() -> Logs {
-        static GLOBAL: Once = Once::new();
-        GLOBAL.call_once(|| {
-            let layer = LogLayer::builder()
-                .format(LogFormat::Native)
-                .writer(|| ToCurrentTest)
-                .rate_limit(None)
-                .build();
-            tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer))
-                .expect("no other global subscriber in the server tests");
-            // Callsites hit by tests that ran before this may have cached "disabled".
-            tracing::callsite::rebuild_interest_cache();
-        });
         let buffer = LogBuffer::new();
-        CURRENT_TEST_LOG.with(|current| *current.borrow_mut() = Some(buffer.clone()));
+        log_to(Some(LogTarget::Buffer(buffer.clone())));
         Logs { buffer }
+    }
+
+    /// Where other threads log to be captured here.
+    pub fn target(&self) -> LogTarget {
+        LogTarget::Buffer(self.buffer.clone())
     }
 
     /// Every line so far, parsed.
@@ -226,6 +251,21 @@ impl Logs {
             .collect()
     }
 
+    /// The error lines written, by kind, for the kinds of [`ErrorKind::ALL`]
+    /// that occurred.
+    pub fn by_kind(&self) -> BTreeMap<ErrorKind, u64> {
+        let mut counts = BTreeMap::new();
+        for line in self.lines() {
+            if line.get("error").is_none() {
+                continue;
+            }
+            if let Some(&kind) = ErrorKind::ALL.iter().find(|k| line["kind"] == k.as_str()) {
+                *counts.entry(kind).or_insert(0) += 1;
+            }
+        }
+        counts
+    }
+
     /// Waits for the first line of this `kind`.
     #[track_caller]
     pub fn wait_for<'a>(&'a self, kind: &'a str) -> impl Future<Output = Value> + 'a {
@@ -242,6 +282,6 @@ impl Logs {
 
 impl Drop for Logs {
     fn drop(&mut self) {
-        CURRENT_TEST_LOG.with(|current| *current.borrow_mut() = None);
+        LOG_TARGET.with(|current| *current.borrow_mut() = None);
     }
 }

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use crate::frame::HEADER_LEN;
 use crate::VError;
 
-use super::super::{Client, ErrorKind};
+use super::super::{Client, ErrorKind, RequestSender};
 
 /// The payload length the partial frames of the truncated, slow and reset faults
 /// declare (the server's limit must be at least this, or they read as oversized).
@@ -136,10 +136,51 @@ impl Fault {
     /// read from.
     pub async fn inject(self, client: Client) -> Option<Result<Bytes, VError>> {
         let (mut sender, mut receiver) = client.split();
+        if let Err(err) = self.send(&mut sender).await {
+            return Some(Err(err));
+        }
+        if self == Fault::Reset {
+            tokio::time::sleep(RESET_PAUSE).await;
+            let reset = Client::reunite(sender, receiver).and_then(Client::reset);
+            return reset.err().map(Err);
+        }
+        Some(receiver.recv().await)
+    }
+
+    /// Writes the fault's bytes on `sender`, after (and in the same write as)
+    /// whatever is queued there, and reads nothing: the sending half of
+    /// [`inject`](Fault::inject), for callers that compose their own fault (a
+    /// good request pipelined first, bytes trickled after, their own reads).
+    ///
+    /// The truncated faults end the stream (see [`RequestSender::shutdown`]).
+    /// [`Reset`](Fault::Reset) sends only its partial frame: the reset itself is
+    /// [`Client::reset`], on the halves [reunited](Client::reunite), once the
+    /// server has read the bytes.
+    ///
+    /// ```
+    /// use verror::server::{Client, DemoHandler, ErrorKind, Fault, Server};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), verror::VError> {
+    /// let server = Server::builder().addr("127.0.0.1:0".parse().unwrap()).bind(DemoHandler::new()).await?;
+    /// let addr = server.local_addr();
+    /// tokio::spawn(server.serve());
+    ///
+    /// // A good request, then the fault, in one write.
+    /// let (mut sender, mut receiver) = Client::connect(addr).await?.split();
+    /// sender.feed(b"hello")?;
+    /// Fault::TruncatedPayload.send(&mut sender).await?;
+    /// assert_eq!(receiver.recv().await?, "hello");
+    /// let err = receiver.recv().await.unwrap_err();
+    /// assert_eq!(ErrorKind::classify(&err), Some(ErrorKind::TruncatedPayload));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn send(self, sender: &mut RequestSender) -> Result<(), VError> {
         let partial_header = [0u8; 2];
         let mut partial_frame = (PARTIAL_DECLARED as u32).to_be_bytes().to_vec();
         partial_frame.resize(HEADER_LEN + PARTIAL_SENT, 0x5a);
-        let sent = match self {
+        match self {
             Fault::Oversized => {
                 sender.feed_raw(&u32::MAX.to_be_bytes());
                 sender.feed_raw(&[0xab; 1024]);
@@ -165,16 +206,7 @@ impl Fault {
                 sender.feed_raw(&partial_frame);
                 sender.flush().await
             }
-        };
-        if let Err(err) = sent {
-            return Some(Err(err));
         }
-        if self == Fault::Reset {
-            tokio::time::sleep(RESET_PAUSE).await;
-            let reset = Client::reunite(sender, receiver).and_then(Client::reset);
-            return reset.err().map(Err);
-        }
-        Some(receiver.recv().await)
     }
 }
 
