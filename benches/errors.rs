@@ -24,25 +24,14 @@
 
 use std::fmt::{self, Write as _};
 use std::hint::black_box;
-use std::io;
 
 use criterion::Criterion;
+use workloads::{anyhow_chain, error_stack_chain, eyre_chain, messages, verror_chain, Msg, PATH};
+
+mod workloads;
 
 /// The environment variable that switches this bench to the backtrace-on run.
 const BACKTRACE_RUN: &str = "VERROR_BENCH_BACKTRACE";
-
-/// error-stack's contexts are typed; a formatted message is the closest equivalent of
-/// anyhow's `context(format!(..))`, and prints the same under `{:#}`.
-#[derive(Debug)]
-struct Msg(String);
-
-impl fmt::Display for Msg {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Msg {}
 
 /// A static error-stack context, for its idiomatic `Report::new(ctx).attach(..)`.
 #[derive(Debug)]
@@ -55,59 +44,6 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
-
-/// The root of every chain: an `io::Error` with a message (one allocation on each side).
-#[inline(never)]
-fn read_config(path: &str) -> io::Result<Vec<u8>> {
-    Err(io::Error::new(
-        io::ErrorKind::NotFound,
-        format!("{path}: no such file or directory"),
-    ))
-}
-
-// ---- the 3-level chain, built the idiomatic way on each side --------------------------
-
-#[inline(never)]
-fn verror_chain(path: &str, shard: u32, worker: u32) -> verror::VError {
-    use verror::ResultExt;
-    read_config(path)
-        .with_context(|| format!("failed to read config {path}"))
-        .with_context(|| format!("failed to load shard {shard}"))
-        .with_context(|| format!("worker {worker} failed to start"))
-        .unwrap_err()
-}
-
-#[inline(never)]
-fn anyhow_chain(path: &str, shard: u32, worker: u32) -> anyhow::Error {
-    use anyhow::Context;
-    read_config(path)
-        .with_context(|| format!("failed to read config {path}"))
-        .with_context(|| format!("failed to load shard {shard}"))
-        .with_context(|| format!("worker {worker} failed to start"))
-        .unwrap_err()
-}
-
-#[inline(never)]
-fn eyre_chain(path: &str, shard: u32, worker: u32) -> eyre::Report {
-    use eyre::WrapErr;
-    read_config(path)
-        .wrap_err_with(|| format!("failed to read config {path}"))
-        .wrap_err_with(|| format!("failed to load shard {shard}"))
-        .wrap_err_with(|| format!("worker {worker} failed to start"))
-        .unwrap_err()
-}
-
-#[inline(never)]
-fn error_stack_chain(path: &str, shard: u32, worker: u32) -> error_stack::Report<Msg> {
-    use error_stack::ResultExt;
-    read_config(path)
-        .change_context_lazy(|| Msg(format!("failed to read config {path}")))
-        .change_context_lazy(|| Msg(format!("failed to load shard {shard}")))
-        .change_context_lazy(|| Msg(format!("worker {worker} failed to start")))
-        .unwrap_err()
-}
-
-const PATH: &str = "/etc/app/config.toml";
 
 fn create(c: &mut Criterion) {
     let mut group = c.benchmark_group("create");
@@ -238,11 +174,6 @@ fn alternate(c: &mut Criterion) {
 }
 
 /// What anyhow and eyre users do for JSON: their chains' messages as a list.
-fn messages<'a>(chain: impl Iterator<Item = &'a (dyn std::error::Error + 'static)>) -> String {
-    let list: Vec<String> = chain.map(|e| e.to_string()).collect();
-    serde_json::to_string(&list).unwrap()
-}
-
 fn json(c: &mut Criterion) {
     let verror = verror_chain(PATH, 3, 12);
     let anyhow = anyhow_chain(PATH, 3, 12);

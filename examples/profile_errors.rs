@@ -14,65 +14,14 @@
 
 use std::fmt::Write as _;
 use std::hint::black_box;
-use std::io;
 use std::time::Instant;
 
-use verror::{ResultExt, VError};
+use verror::VError;
 
-const PATH: &str = "/etc/app/config.toml";
+#[path = "../benches/workloads/mod.rs"]
+mod workloads;
 
-#[inline(never)]
-fn read_config(path: &str) -> io::Result<Vec<u8>> {
-    Err(io::Error::new(
-        io::ErrorKind::NotFound,
-        format!("{path}: no such file or directory"),
-    ))
-}
-
-#[inline(never)]
-fn verror_chain(path: &str, shard: u32, worker: u32) -> VError {
-    read_config(path)
-        .with_context(|| format!("failed to read config {path}"))
-        .with_context(|| format!("failed to load shard {shard}"))
-        .with_context(|| format!("worker {worker} failed to start"))
-        .unwrap_err()
-}
-
-#[inline(never)]
-fn anyhow_chain(path: &str, shard: u32, worker: u32) -> anyhow::Error {
-    use anyhow::Context as C;
-    let r = C::with_context(read_config(path), || {
-        format!("failed to read config {path}")
-    });
-    let r = C::with_context(r, || format!("failed to load shard {shard}"));
-    C::with_context(r, || format!("worker {worker} failed to start")).unwrap_err()
-}
-
-#[derive(Debug)]
-struct Msg(String);
-
-impl std::fmt::Display for Msg {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Msg {}
-
-#[inline(never)]
-fn error_stack_chain(path: &str, shard: u32, worker: u32) -> error_stack::Report<Msg> {
-    use error_stack::ResultExt as _;
-    read_config(path)
-        .change_context_lazy(|| Msg(format!("failed to read config {path}")))
-        .change_context_lazy(|| Msg(format!("failed to load shard {shard}")))
-        .change_context_lazy(|| Msg(format!("worker {worker} failed to start")))
-        .unwrap_err()
-}
-
-fn messages<'a>(chain: impl Iterator<Item = &'a (dyn std::error::Error + 'static)>) -> String {
-    let list: Vec<String> = chain.map(|e| e.to_string()).collect();
-    serde_json::to_string(&list).unwrap()
-}
+use workloads::{anyhow_chain, error_stack_chain, messages, verror_chain, Msg, PATH};
 
 /// One operation, `n` times.
 struct Errors {
