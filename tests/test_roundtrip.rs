@@ -1,9 +1,9 @@
 //! Property: any chain (names, messages, info, sensitive fields, skipped causes,
 //! foreign causes, MultiErrors) survives a JSON round trip unchanged.
 
-mod common;
+mod generated_chains;
 
-use common::{build, build_with_secret, spec};
+use generated_chains::{build, build_with_secret, spec};
 use proptest::prelude::*;
 use serde_json::Value;
 use verror::VError;

@@ -1,6 +1,6 @@
 //! Sensitive info fields never reach any output, while everything else still does.
 
-mod common;
+mod generated_chains;
 
 use proptest::prelude::*;
 use verror::log::{Level, LogFormat, LogRecord};
@@ -35,10 +35,10 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
-    fn a_secret_never_appears(spec in common::spec(), secret in "[A-Z0-9]{16,24}", visible in "[a-z]{16}") {
+    fn a_secret_never_appears(spec in generated_chains::spec(), secret in "[A-Z0-9]{16,24}", visible in "[a-z]{16}") {
         // The secret sits on the flagged levels and, to be sure there is one, on an
         // outer level too, beside a visible field.
-        let inner = common::build_with_secret(&spec, Some(&secret));
+        let inner = generated_chains::build_with_secret(&spec, Some(&secret));
         let err = VError::builder()
             .sensitive_info("password", &secret)
             .info("visible", &visible)
