@@ -61,21 +61,24 @@ fn capture(
     (logs.lines(), handle)
 }
 
-/// The line of one error event with extra fields of every type, in `format`.
-fn one_error_line(format: impl Into<Format>) -> String {
+/// One error event with extra fields of every type.
+fn log_frame_rejected() {
     let err = frame_error();
-    let (lines, _) = capture(format, None, || {
-        tracing::error!(
-            error = as_error(&err),
-            conn_id = 7u64,
-            delta = -3i64,
-            closing = true,
-            ratio = 0.5,
-            kind = "oversized",
-            peer = ?peer(),
-            "frame rejected"
-        );
-    });
+    tracing::error!(
+        error = as_error(&err),
+        conn_id = 7u64,
+        delta = -3i64,
+        closing = true,
+        ratio = 0.5,
+        kind = "oversized",
+        peer = ?peer(),
+        "frame rejected"
+    );
+}
+
+/// The line of [`log_frame_rejected`]'s event in `format`.
+fn one_error_line(format: impl Into<Format>) -> String {
+    let (lines, _) = capture(format, None, log_frame_rejected);
     assert_eq!(lines.len(), 1, "{lines:#?}");
     lines.into_iter().next().unwrap()
 }
@@ -297,26 +300,17 @@ fn compact_mode_is_one_line() {
     snapshot!("compact", text);
 }
 
-/// The whole output of one error event in a text format.
+/// The whole output of [`log_frame_rejected`]'s event in a text format.
 fn one_error_line_text(format: Format) -> String {
-    let err = frame_error();
     let logs = LogBuffer::new();
     let layer = LogLayer::builder()
         .format(format)
         .writer(logs.clone())
         .build();
-    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
-        tracing::error!(
-            error = as_error(&err),
-            conn_id = 7u64,
-            delta = -3i64,
-            closing = true,
-            ratio = 0.5,
-            kind = "oversized",
-            peer = ?peer(),
-            "frame rejected"
-        );
-    });
+    tracing::subscriber::with_default(
+        tracing_subscriber::registry().with(layer),
+        log_frame_rejected,
+    );
     logs.contents()
 }
 
