@@ -122,8 +122,12 @@
 mod backtrace;
 mod builder;
 mod chain;
+#[allow(dead_code)] // callers land with the log and server work
+mod choice;
 mod convert;
 mod error;
+#[allow(dead_code)] // callers land with the report and text-log work
+mod escape;
 mod ext;
 mod fmt;
 mod info;
