@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::error::Error;
 use std::fmt;
+use std::marker::PhantomData;
 use std::panic;
 
 use serde::Serialize;
@@ -24,7 +25,7 @@ use crate::location::Location;
 /// assert_eq!(VError::new(format!("{n} issues")).to_string(), "3 issues");
 /// assert_eq!(VError::new(format_args!("{n} issues")).to_string(), "3 issues");
 /// ```
-pub struct Message(Cow<'static, str>);
+pub struct Message(pub(crate) Cow<'static, str>);
 
 impl From<&'static str> for Message {
     fn from(text: &'static str) -> Message {
@@ -62,7 +63,22 @@ enum BacktracePolicy {
     Never,
 }
 
+/// A [`Builder`] with no cause yet: [`cause`](Builder::cause) or
+/// [`errors`](Builder::errors) may still be given (one of them, once).
+pub struct NoCause;
+/// A [`Builder`] that was given its cause.
+pub struct WithCause;
+/// A [`Builder`] that was given the children of a MultiError.
+pub struct WithErrors;
+
 /// Every option of a new [`VError`], node-verror's `new VError(options, ...)`.
+///
+/// A builder takes a cause ([`cause`](Builder::cause)) or the children of a
+/// MultiError ([`errors`](Builder::errors)), at most one of them, once: the state in
+/// its type makes a second one a compile error instead of a silently lost cause.
+/// To add a name and fields to the error of a `Result`, hand a builder without a
+/// cause to [`ResultExt::with_context`](crate::ResultExt::with_context), which fills
+/// the cause in.
 ///
 /// ```
 /// use verror::VError;
@@ -80,14 +96,21 @@ enum BacktracePolicy {
 /// assert_eq!(format!("{err:#}"), "connection 7 lost: connection reset");
 /// assert_eq!(err.own_info().get("conn_id"), Some(&serde_json::json!(7)));
 /// ```
+///
+/// ```compile_fail
+/// # use verror::VError;
+/// // A second cause does not compile.
+/// let err = VError::builder().cause(VError::new("a")).cause(VError::new("b")).build();
+/// ```
 #[must_use = "a builder does nothing until `build` is called"]
-pub struct Builder {
+pub struct Builder<S = NoCause> {
     name: Option<Cow<'static, str>>,
     message: Option<Cow<'static, str>>,
     info: Info,
     sources: Sources,
     skip_cause_message: bool,
     backtrace: BacktracePolicy,
+    state: PhantomData<S>,
 }
 
 impl Default for Builder {
@@ -99,14 +122,48 @@ impl Default for Builder {
             sources: Sources::None,
             skip_cause_message: false,
             backtrace: BacktracePolicy::Env,
+            state: PhantomData,
         }
     }
 }
 
-impl Builder {
+impl Builder<NoCause> {
+    /// The cause: any error, a `VError` included (moved in as it is, never boxed twice).
+    pub fn cause<E: Error + Send + Sync + 'static>(self, cause: E) -> Builder<WithCause> {
+        self.with_sources(Sources::Cause(Cause::new(cause)))
+    }
+
+    /// The cause, already boxed (an `anyhow::Error` or `eyre::Report` converted with
+    /// `into()`, say). A `VError` or an `io::Error` inside is unboxed; any other error
+    /// answers to the name `"Error"`.
+    pub fn cause_boxed(self, cause: Box<dyn Error + Send + Sync + 'static>) -> Builder<WithCause> {
+        self.with_sources(Sources::Cause(Cause::boxed(cause)))
+    }
+
+    /// Makes this error a MultiError holding `errors` (see [`VError::multi`]): its
+    /// cause is the first, [`VError::errors`] gives them all. Unless set, the name is
+    /// `"MultiError"` and the message `first of N errors`.
+    pub fn errors(self, errors: impl IntoIterator<Item = VError>) -> Builder<WithErrors> {
+        self.with_sources(Sources::Multi(errors.into_iter().collect()))
+    }
+
+    pub(crate) fn with_sources<T>(self, sources: Sources) -> Builder<T> {
+        Builder {
+            name: self.name,
+            message: self.message,
+            info: self.info,
+            sources,
+            skip_cause_message: self.skip_cause_message,
+            backtrace: self.backtrace,
+            state: PhantomData,
+        }
+    }
+}
+
+impl<S> Builder<S> {
     /// The error's name (default `"VError"`). An empty name keeps the default, as in
     /// node-verror.
-    pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Builder {
+    pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Builder<S> {
         let name = name.into();
         if !name.is_empty() {
             self.name = Some(name);
@@ -115,30 +172,14 @@ impl Builder {
     }
 
     /// The error's own (short) message.
-    pub fn message(mut self, message: impl Into<Message>) -> Builder {
+    pub fn message(mut self, message: impl Into<Message>) -> Builder<S> {
         self.message = Some(message.into().0);
-        self
-    }
-
-    /// The cause: any error, a `VError` included (moved in as it is, never boxed twice).
-    pub fn cause<E: Error + Send + Sync + 'static>(mut self, cause: E) -> Builder {
-        self.sources = Sources::Cause(Cause::new(cause));
-        self
-    }
-
-    /// The cause, already boxed (an `anyhow::Error` or `eyre::Report` converted with
-    /// `into()`, say). It answers to the name `"Error"`.
-    pub fn cause_boxed(mut self, cause: Box<dyn Error + Send + Sync + 'static>) -> Builder {
-        self.sources = Sources::Cause(Cause::Foreign {
-            name: crate::chain::FOREIGN_NAME,
-            error: cause,
-        });
         self
     }
 
     /// An info field: any `Serialize` value, stored as JSON. Setting a key again
     /// replaces its value. A value with no JSON form is stored as the text of why.
-    pub fn info(mut self, key: impl Into<Cow<'static, str>>, value: impl Serialize) -> Builder {
+    pub fn info(mut self, key: impl Into<Cow<'static, str>>, value: impl Serialize) -> Builder<S> {
         self.info.insert(key, info::to_value(&value));
         self
     }
@@ -163,7 +204,7 @@ impl Builder {
         mut self,
         key: impl Into<Cow<'static, str>>,
         value: impl Serialize,
-    ) -> Builder {
+    ) -> Builder<S> {
         self.info.insert_sensitive(key, info::to_value(&value));
         self
     }
@@ -171,14 +212,14 @@ impl Builder {
     /// Hides the cause's text from [`VError::message`] and `{:#}` (node-verror's
     /// `WError`, `skipCauseMessage`): the story a reader sees stops at this level,
     /// while the cause stays reachable through `source()`, info and lookups.
-    pub fn skip_cause_message(mut self) -> Builder {
+    pub fn skip_cause_message(mut self) -> Builder<S> {
         self.skip_cause_message = true;
         self
     }
 
     /// Forces a backtrace on (`true`) or off (`false`), whatever the environment says.
     /// Wrapping an error whose chain already holds a backtrace never captures another.
-    pub fn backtrace(mut self, capture: bool) -> Builder {
+    pub fn backtrace(mut self, capture: bool) -> Builder<S> {
         self.backtrace = if capture {
             BacktracePolicy::Always
         } else {
@@ -195,21 +236,12 @@ impl Builder {
         self.build_at(location)
     }
 
-    /// Makes this error a MultiError holding `errors` (see [`VError::multi`]): its
-    /// cause is the first, [`VError::errors`] gives them all. Unless set, the name is
-    /// `"MultiError"` and the message `first of N errors`. Replaces any cause.
-    pub fn errors(mut self, errors: impl IntoIterator<Item = VError>) -> Builder {
-        self.sources = Sources::Multi(errors.into_iter().collect());
-        self
-    }
-
     pub(crate) fn build_at(self, location: Location) -> VError {
         let wanted = match self.backtrace {
             BacktracePolicy::Env => backtrace::enabled_by_env(),
             BacktracePolicy::Always => true,
             BacktracePolicy::Never => false,
         };
-        let backtrace = new_backtrace(wanted, &self.sources);
         let (default_name, default_message) = match &self.sources {
             Sources::Multi(errors) => {
                 let n = errors.len();
@@ -221,51 +253,40 @@ impl Builder {
             }
             _ => (VError::DEFAULT_NAME, Cow::Borrowed("")),
         };
-        VError::from_inner(Inner {
-            name: self.name.unwrap_or(Cow::Borrowed(default_name)),
-            short: self.message.unwrap_or(default_message),
-            info: self.info,
-            skip_cause_message: self.skip_cause_message,
-            sources: self.sources,
-            location: Some(location),
-            backtrace,
-        })
+        let mut inner = record(
+            self.name.unwrap_or(Cow::Borrowed(default_name)),
+            self.message.unwrap_or(default_message),
+            self.sources,
+            location,
+            wanted,
+        );
+        inner.info = self.info;
+        inner.skip_cause_message = self.skip_cause_message;
+        VError::from_inner(inner)
     }
 }
 
-/// A default-named error with a message and a single cause or none, backtrace as the
-/// environment says: what a default builder with a message (and a cause) builds.
-fn plain(short: Cow<'static, str>, sources: Sources, location: Location) -> VError {
-    let backtrace = new_backtrace(backtrace::enabled_by_env(), &sources);
-    VError::from_inner(Inner {
-        name: Cow::Borrowed(VError::DEFAULT_NAME),
+/// A new level's record: a backtrace when `wanted`, unless the chain below holds one
+/// already (one per chain is enough; the flag answers without a walk).
+fn record(
+    name: Cow<'static, str>,
+    short: Cow<'static, str>,
+    sources: Sources,
+    location: Location,
+    wanted: bool,
+) -> Inner {
+    let below = sources.have_backtrace();
+    let backtrace = (wanted && !below).then(|| Box::new(Backtrace::capture()));
+    Inner {
+        name,
         short,
         info: Info::new(),
-        skip_cause_message: false,
         sources,
         location: Some(location),
+        backtrace_below: below || backtrace.is_some(),
         backtrace,
-    })
-}
-
-/// The backtrace a new level takes: one when `wanted`, unless the chain below holds
-/// one already (one per chain is enough).
-fn new_backtrace(wanted: bool, sources: &Sources) -> Option<Backtrace> {
-    if wanted && !sources_have_backtrace(sources) {
-        Some(Backtrace::capture())
-    } else {
-        None
-    }
-}
-
-/// Whether a backtrace was already captured below.
-fn sources_have_backtrace(sources: &Sources) -> bool {
-    match sources {
-        Sources::None => false,
-        Sources::Cause(cause) => crate::chain::find_backtrace(cause.as_error()).is_some(),
-        Sources::Multi(errors) => errors
-            .iter()
-            .any(|e| crate::chain::find_backtrace(e).is_some()),
+        skip_cause_message: false,
+        transparent: false,
     }
 }
 
@@ -281,7 +302,13 @@ impl VError {
         // What `Builder::default().message(message).build()` makes, without moving a
         // builder through three calls: this is every `verror!`'s path.
         let location = Location::caller(panic::Location::caller());
-        plain(message.into().0, Sources::None, location)
+        VError::from_inner(record(
+            Cow::Borrowed(VError::DEFAULT_NAME),
+            message.into().0,
+            Sources::None,
+            location,
+            backtrace::enabled_by_env(),
+        ))
     }
 
     /// An error with a message and a cause (node-verror's `new VError(cause, msg)`).
@@ -294,13 +321,41 @@ impl VError {
     #[track_caller]
     pub fn wrap<E: Error + Send + Sync + 'static>(cause: E, message: impl Into<Message>) -> VError {
         // As `Builder::default().cause(cause).message(message).build()`, directly: the
-        // path of `context`, `with_context` and `?`.
+        // path of `context` and `with_context`.
         let location = Location::caller(panic::Location::caller());
-        plain(
+        VError::from_inner(record(
+            Cow::Borrowed(VError::DEFAULT_NAME),
             message.into().0,
             Sources::Cause(Cause::new(cause)),
             location,
-        )
+            backtrace::enabled_by_env(),
+        ))
+    }
+
+    /// A `VError` that stands for `error` (what `?` makes through `From`): it prints as
+    /// `error` (`{}` is its text, [`name`](VError::name) its type's name), `source()`
+    /// continues with `error`'s own source, and typed lookup finds `error` here. A
+    /// `VError` is returned as it is.
+    #[track_caller]
+    pub(crate) fn transparent<E: Error + Send + Sync + 'static>(error: E) -> VError {
+        let location = Location::caller(panic::Location::caller());
+        match Cause::new(error) {
+            Cause::VError(verror) => verror,
+            cause => VError::from_transparent_cause(cause, location),
+        }
+    }
+
+    pub(crate) fn from_transparent_cause(cause: Cause, location: Location) -> VError {
+        let name = cause.foreign_name().unwrap_or(crate::chain::FOREIGN_NAME);
+        let mut inner = record(
+            Cow::Borrowed(name),
+            Cow::Borrowed(""),
+            Sources::Cause(cause),
+            location,
+            backtrace::enabled_by_env(),
+        );
+        inner.transparent = true;
+        VError::from_inner(inner)
     }
 
     /// A builder for every option: name, cause, info fields, skipping the cause's

@@ -1,7 +1,10 @@
 //! Walking any `&dyn Error` chain: iteration, typed and by-name lookup, level names.
 
+use std::borrow::Cow;
 use std::error::Error;
+use std::fmt;
 
+use crate::error::Sources;
 use crate::VError;
 
 /// An iterator over an error and its causes, outermost first, following
@@ -65,6 +68,52 @@ impl<'a> Level<'a> {
             self.verror().and_then(VError::foreign_cause_name),
         ))
     }
+
+    /// This level's own message: a `VError`'s short message, or the text of the
+    /// error it stands for (made by `From`), or a foreign error's `Display`.
+    pub(crate) fn write_text(&self, out: &mut dyn fmt::Write) -> fmt::Result {
+        match self.verror() {
+            Some(verror) => match verror.held() {
+                Some(held) => write!(out, "{held}"),
+                None => out.write_str(verror.short_message()),
+            },
+            None => write!(out, "{}", self.error),
+        }
+    }
+
+    /// The length of [`write_text`](Level::write_text)'s text, without keeping it.
+    pub(crate) fn text_len(&self) -> usize {
+        match self.verror() {
+            Some(verror) if verror.held().is_none() => verror.short_message().len(),
+            _ => {
+                let mut counter = Counter(0);
+                let _ = self.write_text(&mut counter);
+                counter.0
+            }
+        }
+    }
+
+    /// [`write_text`](Level::write_text) as a string, borrowed where it can be.
+    pub(crate) fn text(&self) -> Cow<'a, str> {
+        match self.verror() {
+            Some(verror) if verror.held().is_none() => Cow::Borrowed(verror.short_message()),
+            _ => {
+                let mut text = String::new();
+                let _ = self.write_text(&mut text);
+                Cow::Owned(text)
+            }
+        }
+    }
+}
+
+/// Counts the bytes written to it.
+struct Counter(usize);
+
+impl fmt::Write for Counter {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        self.0 += text.len();
+        Ok(())
+    }
 }
 
 /// The name of a foreign error whose Rust type is not known.
@@ -85,7 +134,13 @@ pub(crate) fn levels<'a>(err: &'a (dyn Error + 'static)) -> impl Iterator<Item =
 /// assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
 /// ```
 pub fn find_cause<'a, T: Error + 'static>(err: &'a (dyn Error + 'static)) -> Option<&'a T> {
-    chain(err).find_map(|e| e.downcast_ref::<T>())
+    chain(err).find_map(|e| {
+        e.downcast_ref::<T>().or_else(|| {
+            // A level made by `From` stands for the error it holds.
+            let held = e.downcast_ref::<VError>()?.held()?;
+            (held as &(dyn Error + 'static)).downcast_ref::<T>()
+        })
+    })
 }
 
 /// The first error of the chain whose name is `name`, `err` itself included
@@ -131,7 +186,27 @@ pub fn has_cause_with_name(err: &(dyn Error + 'static), name: &str) -> bool {
 /// assert!(verror::find_backtrace(&outer).is_some());
 /// ```
 pub fn find_backtrace<'a>(err: &'a (dyn Error + 'static)) -> Option<&'a crate::Backtrace> {
-    chain(err).find_map(|e| e.downcast_ref::<VError>()?.backtrace())
+    // Each level knows whether a backtrace lies at or below it, so the search goes
+    // straight down to it (into whichever MultiError child holds it), in one pass.
+    let mut level = first_verror(err)?;
+    loop {
+        if let Some(backtrace) = level.backtrace() {
+            return Some(backtrace);
+        }
+        if !level.0.backtrace_below {
+            return None;
+        }
+        level = match &level.0.sources {
+            Sources::None => return None,
+            Sources::Cause(cause) => first_verror(cause.as_error())?,
+            Sources::Multi(children) => children.iter().find(|c| c.0.backtrace_below)?,
+        };
+    }
+}
+
+/// The first `VError` of a chain (past a run of foreign errors).
+fn first_verror<'a>(err: &'a (dyn Error + 'static)) -> Option<&'a VError> {
+    chain(err).find_map(|e| e.downcast_ref::<VError>())
 }
 
 /// The short name of a Rust type, best effort: its last path segment without generic

@@ -39,14 +39,24 @@ use crate::location::Location;
 pub struct VError(pub(crate) Box<Inner>);
 
 /// The record behind a [`VError`]: one level of a chain.
+///
+/// Kept lean for the everyday path (create, wrap, print): what most errors never have
+/// (a backtrace) lives in a side box, and the common foreign cause (`io::Error`) is
+/// held inline rather than boxed a second time.
 pub(crate) struct Inner {
     pub(crate) name: Cow<'static, str>,
     pub(crate) short: Cow<'static, str>,
     pub(crate) info: Info,
-    pub(crate) skip_cause_message: bool,
     pub(crate) sources: Sources,
     pub(crate) location: Option<Location>,
-    pub(crate) backtrace: Option<Backtrace>,
+    pub(crate) backtrace: Option<Box<Backtrace>>,
+    pub(crate) skip_cause_message: bool,
+    /// This level stands for its foreign cause (made by `From`, the `?` path): it
+    /// prints as that error, and `source()` continues below it.
+    pub(crate) transparent: bool,
+    /// This level or one below holds a backtrace, so a new level above captures none
+    /// without walking the chain (wrapping stays O(1) at any depth).
+    pub(crate) backtrace_below: bool,
 }
 
 /// What lies beneath one level.
@@ -59,40 +69,115 @@ pub(crate) enum Sources {
     Multi(Vec<VError>),
 }
 
-/// A cause: another `VError` (stored as is, never boxed twice) or a foreign error
-/// with the name of its Rust type.
+/// A cause: another `VError` (stored as is, never boxed twice), an `io::Error` (held
+/// inline: one word), or any other error with the name of its Rust type.
 pub(crate) enum Cause {
     VError(VError),
-    Foreign {
-        name: &'static str,
-        error: Box<dyn Error + Send + Sync + 'static>,
-    },
+    Io(std::io::Error),
+    Foreign(Box<dyn Foreign>),
+}
+
+/// A foreign error with the name of its Rust type, in one allocation.
+pub(crate) trait Foreign: Send + Sync + 'static {
+    fn name(&self) -> &'static str;
+    fn error(&self) -> &(dyn Error + Send + Sync + 'static);
+}
+
+struct Typed<E>(E);
+
+impl<E: Error + Send + Sync + 'static> Foreign for Typed<E> {
+    fn name(&self) -> &'static str {
+        crate::chain::type_name_of::<E>()
+    }
+    fn error(&self) -> &(dyn Error + Send + Sync + 'static) {
+        &self.0
+    }
+}
+
+/// An error boxed by its producer (`Box<dyn Error>`, `anyhow::Error` into a box): its
+/// type is unknown, so it answers to the name `Error`.
+struct Boxed(Box<dyn Error + Send + Sync + 'static>);
+
+impl Foreign for Boxed {
+    fn name(&self) -> &'static str {
+        crate::chain::FOREIGN_NAME
+    }
+    fn error(&self) -> &(dyn Error + Send + Sync + 'static) {
+        &*self.0
+    }
 }
 
 impl Cause {
-    /// Takes any error as a cause; a `VError` is moved in as it is.
+    /// Takes any error as a cause; a `VError` is moved in as it is, an `io::Error`
+    /// inline.
     pub(crate) fn new<E: Error + Send + Sync + 'static>(error: E) -> Cause {
         let mut slot = Some(error);
-        if let Some(verror) = (&mut slot as &mut dyn std::any::Any).downcast_mut::<Option<VError>>()
-        {
+        let any = &mut slot as &mut dyn std::any::Any;
+        if let Some(verror) = any.downcast_mut::<Option<VError>>() {
             if let Some(verror) = verror.take() {
                 return Cause::VError(verror);
             }
+        } else if let Some(io) = any.downcast_mut::<Option<std::io::Error>>() {
+            if let Some(io) = io.take() {
+                return Cause::Io(io);
+            }
         }
         match slot {
-            Some(error) => Cause::Foreign {
-                name: crate::chain::type_name_of::<E>(),
-                error: Box::new(error),
-            },
-            // Unreachable: only the VError branch takes the value out.
+            Some(error) => Cause::Foreign(Box::new(Typed(error))),
+            // Unreachable: only the branches above take the value out.
             None => Cause::VError(VError::new("")),
+        }
+    }
+
+    /// A boxed error: a `VError` inside is unboxed, anything else answers to `Error`.
+    pub(crate) fn boxed(error: Box<dyn Error + Send + Sync + 'static>) -> Cause {
+        match error.downcast::<VError>() {
+            Ok(verror) => Cause::VError(*verror),
+            Err(error) => match error.downcast::<std::io::Error>() {
+                Ok(io) => Cause::Io(*io),
+                Err(error) => Cause::Foreign(Box::new(Boxed(error))),
+            },
         }
     }
 
     pub(crate) fn as_error(&self) -> &(dyn Error + Send + Sync + 'static) {
         match self {
             Cause::VError(verror) => verror,
-            Cause::Foreign { error, .. } => &**error,
+            Cause::Io(io) => io,
+            Cause::Foreign(foreign) => foreign.error(),
+        }
+    }
+
+    /// The name of a foreign cause's Rust type (`None` for a `VError`).
+    pub(crate) fn foreign_name(&self) -> Option<&'static str> {
+        match self {
+            Cause::VError(_) => None,
+            Cause::Io(_) => Some("io::Error"),
+            Cause::Foreign(foreign) => Some(foreign.name()),
+        }
+    }
+
+    /// Whether a backtrace is held at this cause or below it.
+    pub(crate) fn has_backtrace(&self) -> bool {
+        match self {
+            Cause::VError(verror) => verror.0.backtrace_below,
+            // A foreign error may hold a VError in its own source chain: walk the
+            // foreign run (short) to the first VError, whose flag answers for the rest.
+            _ => crate::chain::chain(self.as_error())
+                .skip(1)
+                .find_map(|e| e.downcast_ref::<VError>())
+                .is_some_and(|v| v.0.backtrace_below),
+        }
+    }
+}
+
+impl Sources {
+    /// Whether a backtrace is held anywhere below.
+    pub(crate) fn have_backtrace(&self) -> bool {
+        match self {
+            Sources::None => false,
+            Sources::Cause(cause) => cause.has_backtrace(),
+            Sources::Multi(errors) => errors.iter().any(|e| e.0.backtrace_below),
         }
     }
 }
@@ -106,7 +191,8 @@ impl VError {
     }
 
     /// The error's name: `"VError"` by default, `"MultiError"` for an aggregate,
-    /// or whatever [`Builder::name`](crate::Builder::name) set.
+    /// whatever [`Builder::name`](crate::Builder::name) set, or, for an error converted
+    /// by `?` (`From`), the name of the converted error's type (`io::Error`).
     ///
     /// ```
     /// let err = verror::VError::builder().name("ConfigError").message("bad config").build();
@@ -117,7 +203,8 @@ impl VError {
         &self.0.name
     }
 
-    /// This level's own message, without any cause's text (what `{}` prints).
+    /// This level's own message, without any cause's text (what `{}` prints). Empty
+    /// for an error converted by `?` (`From`), which prints as the error it holds.
     ///
     /// ```
     /// let err = verror::VError::wrap(verror::VError::new("root"), "outer");
@@ -184,7 +271,7 @@ impl VError {
     /// most one, at the level where it was first captured; see
     /// [`find_backtrace`](crate::find_backtrace) for a search down the chain.
     pub fn backtrace(&self) -> Option<&Backtrace> {
-        self.0.backtrace.as_ref()
+        self.0.backtrace.as_deref()
     }
 
     /// Where this error was created (`#[track_caller]`), or the location read back from
@@ -209,31 +296,29 @@ impl VError {
         crate::chain::chain(self).last().unwrap_or(self)
     }
 
-    /// The first error of type `T` in this chain, this error included, at any depth
-    /// and through foreign causes too. The same as [`find_cause`](crate::find_cause).
-    ///
-    /// ```
-    /// use verror::ResultExt;
-    /// let err = "x".parse::<u8>().context("bad port").unwrap_err();
-    /// assert!(err.downcast_ref::<std::num::ParseIntError>().is_some());
-    /// ```
-    pub fn downcast_ref<T: Error + 'static>(&self) -> Option<&T> {
-        crate::chain::find_cause::<T>(self)
-    }
-
-    /// The cause of this level, if any (for a MultiError, its first child).
-    pub(crate) fn cause(&self) -> Option<&(dyn Error + Send + Sync + 'static)> {
+    /// The cause of this level as `source()` gives it: for a MultiError its first
+    /// child; for a level made by `From`, the source of the error it stands for.
+    pub(crate) fn cause(&self) -> Option<&(dyn Error + 'static)> {
         match &self.0.sources {
             Sources::None => None,
+            Sources::Cause(cause) if self.0.transparent => cause.as_error().source(),
             Sources::Cause(cause) => Some(cause.as_error()),
             Sources::Multi(errors) => errors.first().map(|e| e as _),
+        }
+    }
+
+    /// The error a level made by `From` stands for.
+    pub(crate) fn held(&self) -> Option<&(dyn Error + Send + Sync + 'static)> {
+        match &self.0.sources {
+            Sources::Cause(cause) if self.0.transparent => Some(cause.as_error()),
+            _ => None,
         }
     }
 
     /// The name recorded for this level's direct foreign cause, if it has one.
     pub(crate) fn foreign_cause_name(&self) -> Option<&'static str> {
         match &self.0.sources {
-            Sources::Cause(Cause::Foreign { name, .. }) => Some(name),
+            Sources::Cause(cause) if !self.0.transparent => cause.foreign_name(),
             _ => None,
         }
     }
@@ -241,26 +326,39 @@ impl VError {
 
 impl Error for VError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
-        self.cause().map(|e| e as _)
+        self.cause()
     }
 }
 
 impl Drop for Inner {
-    // Unlinks a long chain level by level, so dropping it never overflows the stack.
+    // Unlinks a chain of any shape level by level (MultiErrors nested in MultiErrors,
+    // VErrors under an `io::Error` under a VError), so dropping it never recurses
+    // deeper than one level, whatever its depth.
     fn drop(&mut self) {
+        // Only MultiErrors need a list of what is left; a plain chain is followed in place.
+        let mut pending: Vec<Sources> = Vec::new();
         let mut next = std::mem::replace(&mut self.sources, Sources::None);
         loop {
             next = match next {
                 Sources::Cause(Cause::VError(mut v)) => {
                     std::mem::replace(&mut v.0.sources, Sources::None)
                 }
+                Sources::Cause(Cause::Io(io)) => {
+                    match io.into_inner().map(|e| e.downcast::<VError>()) {
+                        Some(Ok(mut v)) => std::mem::replace(&mut v.0.sources, Sources::None),
+                        _ => Sources::None,
+                    }
+                }
                 Sources::Multi(children) => {
                     for mut child in children {
-                        drop(std::mem::replace(&mut child.0.sources, Sources::None));
+                        pending.push(std::mem::replace(&mut child.0.sources, Sources::None));
                     }
                     Sources::None
                 }
-                _ => break,
+                Sources::None | Sources::Cause(Cause::Foreign(_)) => match pending.pop() {
+                    Some(sources) => sources,
+                    None => break,
+                },
             };
         }
     }

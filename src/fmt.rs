@@ -1,11 +1,17 @@
 //! How errors print: `{}`, `{:#}` (the one-line story), the `{:?}` report, the
 //! `{:#?}` struct view, and [`full_stack`].
+//!
+//! Every one of them is linear in the chain's size and runs in constant stack at any
+//! depth and shape. `{}` and `{:#}` are the exact text (data, as `?` needs it); the
+//! human renderings (the report, `{:#?}`, `full_stack`) escape control characters, so no
+//! error text can end a line, move the cursor or colour a terminal.
 
 use std::error::Error;
 use std::fmt::{self, Write};
 
 use crate::chain::{levels, Level};
 use crate::error::{Sources, VError};
+use crate::escape::{write_escaped, Escaped};
 
 /// Writes text segments joined by `": "`, skipping empty ones.
 struct Segments<'a> {
@@ -34,7 +40,7 @@ impl Segments<'_> {
     }
 }
 
-/// Writes the node-verror message of `err`: each level's short message joined by
+/// Writes the node-verror message of `err`: each level's own message joined by
 /// `": "`, down the chain, stopping after a level that skips its cause's message.
 pub(crate) fn write_message(out: &mut dyn Write, err: &(dyn Error + 'static)) -> fmt::Result {
     let mut segments = Segments {
@@ -46,7 +52,10 @@ pub(crate) fn write_message(out: &mut dyn Write, err: &(dyn Error + 'static)) ->
         segments.next_segment();
         match level.downcast_ref::<VError>() {
             Some(verror) => {
-                segments.write_str(verror.short_message())?;
+                match verror.held() {
+                    Some(held) => write!(segments, "{held}")?,
+                    None => segments.write_str(verror.short_message())?,
+                }
                 if verror.skips_cause_message() {
                     break;
                 }
@@ -68,6 +77,9 @@ impl fmt::Display for VError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if f.alternate() {
             write_message(f, self)
+        } else if let Some(held) = self.held() {
+            // Made by `From`: this level stands for the error it holds.
+            fmt::Display::fmt(held, f)
         } else if self.short_message().is_empty() {
             // Chain printers (anyhow's `{:#}`, tracing) show each level's `{}`: an empty
             // segment would read as a stray `": "`.
@@ -81,45 +93,86 @@ impl fmt::Display for VError {
 impl fmt::Debug for VError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if f.alternate() {
-            self.debug_struct(f)
+            fmt::Debug::fmt(
+                &StructView {
+                    error: self,
+                    depth: 0,
+                },
+                f,
+            )
         } else {
             write_report(f, self)
         }
     }
 }
 
-impl VError {
-    fn debug_struct(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// How many levels `{:#?}` nests before it says how many more there are: its
+/// indentation grows with each level, so a deep chain would print quadratic text.
+const STRUCT_VIEW_DEPTH: usize = 8;
+
+/// One level of the `{:#?}` struct view, `depth` levels below the top.
+struct StructView<'a> {
+    error: &'a VError,
+    depth: usize,
+}
+
+impl<'a> fmt::Debug for StructView<'a> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = self.error;
         let mut s = f.debug_struct("VError");
-        s.field("name", &self.name())
-            .field("message", &self.short_message())
-            .field("info", self.own_info())
-            .field("location", &self.location());
-        if self.skips_cause_message() {
+        s.field("name", &v.name());
+        match v.held() {
+            Some(held) => s.field("message", &held.to_string()),
+            None => s.field("message", &v.short_message()),
+        };
+        s.field("info", v.own_info())
+            .field("location", &v.location());
+        if v.skips_cause_message() {
             s.field("skip_cause_message", &true);
         }
-        match &self.0.sources {
+        let below = |error: &'a VError| StructView {
+            error,
+            depth: self.depth + 1,
+        };
+        match &v.0.sources {
             Sources::None => {}
-            Sources::Cause(crate::error::Cause::VError(cause)) => {
-                s.field("cause", cause);
+            _ if self.depth + 1 >= STRUCT_VIEW_DEPTH => {
+                let more = crate::chain::chain(v).count() - 1 + v.errors().len().saturating_sub(1);
+                s.field(
+                    "cause",
+                    &format_args!("… {more} more levels (the report, {{:?}}, shows them all)"),
+                );
             }
-            Sources::Cause(crate::error::Cause::Foreign { name, error }) => {
+            Sources::Cause(crate::error::Cause::VError(cause)) => {
+                s.field("cause", &below(cause));
+            }
+            Sources::Cause(cause) => {
+                let error = cause.as_error();
                 s.field(
                     "cause",
                     &ForeignDebug {
-                        name,
-                        error: &**error,
+                        name: cause.foreign_name().unwrap_or(crate::chain::FOREIGN_NAME),
+                        error,
                     },
                 );
             }
             Sources::Multi(errors) => {
-                s.field("errors", errors);
+                s.field("errors", &Children(errors.iter().map(below)));
             }
         }
-        if let Some(backtrace) = self.backtrace() {
+        if let Some(backtrace) = v.backtrace() {
             s.field("backtrace", backtrace);
         }
         s.finish()
+    }
+}
+
+/// A MultiError's children in the struct view.
+struct Children<I>(I);
+
+impl<'a, I: Iterator<Item = StructView<'a>> + Clone> fmt::Debug for Children<I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.clone()).finish()
     }
 }
 
@@ -131,96 +184,184 @@ struct ForeignDebug<'a> {
 impl fmt::Debug for ForeignDebug<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct(self.name)
-            .field("error", &self.error)
+            .field("message", &self.error.to_string())
             .finish()
     }
 }
+
+/// How many MultiErrors deep the report's tree indents; deeper children keep the
+/// indentation of this depth, so the report stays linear in the chain's size.
+const TREE_DEPTH: usize = 16;
 
 /// The multi-line report of `{:?}`: the error, its info and location, its causes
 /// numbered, MultiError children as a tree, and the chain's backtrace when captured.
 pub(crate) fn write_report(out: &mut dyn Write, err: &(dyn Error + 'static)) -> fmt::Result {
     let top = Level::new(err, None);
     write_level(out, top, "", "")?;
-    let causes: Vec<Level<'_>> = linear_causes(top).collect();
-    if !causes.is_empty() {
-        out.write_str("\n\nCaused by:")?;
-        for (i, cause) in causes.into_iter().enumerate() {
+    if is_multi(top) {
+        write_children(out, top, "", 0)?;
+    } else {
+        let mut causes =
+            std::iter::successors(top.cause(), |l| if is_multi(*l) { None } else { l.cause() })
+                .enumerate()
+                .peekable();
+        if causes.peek().is_some() {
+            out.write_str("\n\nCaused by:")?;
+        }
+        for (i, cause) in causes {
             let first = format!("\n{i:5}: ");
-            write_level(out, cause, &first, &" ".repeat(first.len() - 1))?;
+            let rest = " ".repeat(first.len() - 1);
+            write_level(out, cause, &first, &rest)?;
+            if is_multi(cause) {
+                write_children(out, cause, &rest, 0)?;
+            }
         }
     }
     if let Some(backtrace) = crate::chain::find_backtrace(err) {
-        write!(out, "\n\nStack backtrace:\n{backtrace}")?;
+        out.write_str("\n\nStack backtrace:")?;
+        for line in backtrace.as_str().lines() {
+            out.write_char('\n')?;
+            write_escaped(out, line)?;
+        }
     }
     Ok(())
-}
-
-/// The causes below `level` down to and including the first MultiError (whose
-/// children its own entry shows as a tree).
-fn linear_causes(level: Level<'_>) -> impl Iterator<Item = Level<'_>> {
-    let below = if is_multi(level) { None } else { level.cause() };
-    std::iter::successors(below, |l| if is_multi(*l) { None } else { l.cause() })
 }
 
 fn is_multi(level: Level<'_>) -> bool {
     level.verror().is_some_and(VError::is_multi)
 }
 
-/// One level: `Name: message` after `first`, then its info fields and location, then
-/// (for a MultiError) its children as a tree, each line continued with `rest`.
+/// What is left to print of a MultiError's tree.
+enum Pending<'a> {
+    /// A level and what continues below it (its causes, or its own children).
+    Level {
+        level: Level<'a>,
+        first: String,
+        rest: String,
+        depth: usize,
+    },
+    /// The children of a MultiError from `next` on.
+    Children {
+        errors: &'a [VError],
+        next: usize,
+        rest: String,
+        depth: usize,
+    },
+}
+
+/// The children of the MultiError `multi` as a tree under it, each child followed by
+/// its causes on `caused by:` lines; iterative, so any nesting prints.
+fn write_children(out: &mut dyn Write, multi: Level<'_>, rest: &str, depth: usize) -> fmt::Result {
+    let mut stack = vec![Pending::Children {
+        errors: multi.verror().map_or(&[], VError::errors),
+        next: 0,
+        rest: rest.to_owned(),
+        depth,
+    }];
+    while let Some(pending) = stack.pop() {
+        match pending {
+            Pending::Level {
+                level,
+                first,
+                rest,
+                depth,
+            } => {
+                write_level(out, level, &first, &rest)?;
+                if let Some(errors) = level.verror().filter(|v| v.is_multi()).map(VError::errors) {
+                    stack.push(Pending::Children {
+                        errors,
+                        next: 0,
+                        rest,
+                        depth,
+                    });
+                } else if let Some(cause) = level.cause() {
+                    stack.push(Pending::Level {
+                        level: cause,
+                        first: format!("\n{rest}caused by: "),
+                        rest,
+                        depth,
+                    });
+                }
+            }
+            Pending::Children {
+                errors,
+                next,
+                rest,
+                depth,
+            } => {
+                let Some(child) = errors.get(next) else {
+                    continue;
+                };
+                let last = next + 1 == errors.len();
+                let first = format!("\n{rest}    {}", if last { "└─ " } else { "├─ " });
+                let stem = if depth < TREE_DEPTH {
+                    format!("{rest}    {}", if last { "   " } else { "│  " })
+                } else {
+                    rest.clone()
+                };
+                stack.push(Pending::Children {
+                    errors,
+                    next: next + 1,
+                    rest,
+                    depth,
+                });
+                stack.push(Pending::Level {
+                    level: Level::new(child, None),
+                    first,
+                    rest: stem,
+                    depth: depth + 1,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One level: `Name: message` after `first`, then its info fields and location, each
+/// line continued with `rest`; names, messages, keys and values escaped.
 fn write_level(out: &mut dyn Write, level: Level<'_>, first: &str, rest: &str) -> fmt::Result {
     out.write_str(first)?;
-    out.write_str(level.name)?;
-    let short = match level.verror() {
-        Some(verror) => std::borrow::Cow::Borrowed(verror.short_message()),
-        None => std::borrow::Cow::Owned(level.error.to_string()),
-    };
-    if !short.is_empty() {
+    write_escaped(out, level.name)?;
+    let text = level.text();
+    if !text.is_empty() {
         out.write_str(": ")?;
-        write_indented(out, &short, rest)?;
+        write_indented(out, &text, rest)?;
     }
     let Some(verror) = level.verror() else {
         return Ok(());
     };
     for (key, value) in verror.own_info().iter() {
-        write!(out, "\n{rest}    {key}: ")?;
+        write!(out, "\n{rest}    {}: ", Escaped(key))?;
         write_indented(out, &value.to_string(), rest)?;
     }
     if let Some(location) = verror.location() {
-        write!(out, "\n{rest}    at {location}")?;
-    }
-    let children = verror.errors();
-    for (i, child) in children.iter().enumerate() {
-        let last = i + 1 == children.len();
-        let branch = format!("\n{rest}    {}", if last { "└─ " } else { "├─ " });
-        let stem = format!("{rest}    {}", if last { "   " } else { "│  " });
-        write_subtree(out, Level::new(child, None), &branch, &stem)?;
+        write!(out, "\n{rest}    at ")?;
+        write_escaped(out, &location.to_string())?;
     }
     Ok(())
 }
 
-/// A MultiError child and its causes, each cause on a `caused by:` line.
-fn write_subtree(out: &mut dyn Write, level: Level<'_>, first: &str, rest: &str) -> fmt::Result {
-    write_level(out, level, first, rest)?;
-    for cause in linear_causes(level) {
-        write_level(out, cause, &format!("\n{rest}caused by: "), rest)?;
-    }
-    Ok(())
-}
-
-/// Writes `text`, continuing each further line with `rest`.
+/// Writes `text` escaped, continuing each further line with `rest` and two spaces, so
+/// no line of it starts at column 0.
 fn write_indented(out: &mut dyn Write, text: &str, rest: &str) -> fmt::Result {
     let mut lines = text.split('\n');
-    out.write_str(lines.next().unwrap_or(""))?;
+    write_escaped(out, lines.next().unwrap_or(""))?;
     for line in lines {
-        write!(out, "\n{rest}  {line}")?;
+        write!(out, "\n{rest}  ")?;
+        write_escaped(out, line)?;
     }
     Ok(())
 }
+
+/// What [`full_stack`] writes at most before it says how many levels it left out: its
+/// node-verror shape repeats each level's full message, quadratic in the depth.
+pub(crate) const FULL_STACK_BUDGET: usize = 256 * 1024;
 
 /// Every level of the chain as `Name: message` (that level's full message, as
 /// node's stack headers show it), with its location and backtrace when it has them,
-/// joined by `"\ncaused by: "` — node-verror's `VError.fullStack(err)`.
+/// joined by `"\ncaused by: "` — node-verror's `VError.fullStack(err)`. Control
+/// characters are escaped. Past 256 KiB (a deep chain repeats each message at every
+/// level above it), it ends with a line saying how many levels it left out.
 ///
 /// ```
 /// use verror::VError;
@@ -235,32 +376,83 @@ fn write_indented(out: &mut dyn Write, text: &str, rest: &str) -> fmt::Result {
 /// assert_eq!(headers, ["RequestError: request failed: failed to stat", "caused by: VError: failed to stat"]);
 /// ```
 pub fn full_stack(err: &(dyn Error + 'static)) -> String {
-    let mut out = String::new();
-    let _ = write_full_stack(&mut out, err);
+    let mut out = Budgeted {
+        out: String::new(),
+        left: FULL_STACK_BUDGET,
+    };
+    let mut written = 0;
+    let complete = write_full_stack(&mut out, err, &mut written).is_ok();
+    let mut out = out.out;
+    if !complete {
+        let more = levels(err).count() - written;
+        let _ = write!(out, "\n… {more} more levels");
+    }
     out
 }
 
-pub(crate) fn write_full_stack(out: &mut dyn Write, err: &(dyn Error + 'static)) -> fmt::Result {
+/// A string that takes at most `left` more bytes, each write counting at least one
+/// (so a walk over empty messages spends the budget too); past it, writes fail.
+struct Budgeted {
+    out: String,
+    left: usize,
+}
+
+impl Write for Budgeted {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        let cost = text.len().max(1);
+        if cost > self.left {
+            let mut end = self.left.min(text.len());
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            self.out.push_str(&text[..end]);
+            self.left = 0;
+            return Err(fmt::Error);
+        }
+        self.left -= cost;
+        self.out.push_str(text);
+        Ok(())
+    }
+}
+
+fn write_full_stack(
+    out: &mut Budgeted,
+    err: &(dyn Error + 'static),
+    written: &mut usize,
+) -> fmt::Result {
     for (i, level) in levels(err).enumerate() {
         if i > 0 {
             out.write_str("\ncaused by: ")?;
         }
-        out.write_str(level.name)?;
-        let mut message = String::new();
+        write_escaped(out, level.name)?;
+        let mut message = Escaping(&mut *out, false);
         write_message(&mut message, level.error)?;
-        if !message.is_empty() {
-            write!(out, ": {message}")?;
-        }
         if let Some(verror) = level.verror() {
             if let Some(location) = verror.location() {
-                write!(out, "\n    at {location}")?;
+                out.write_str("\n    at ")?;
+                write_escaped(out, &location.to_string())?;
             }
             if let Some(backtrace) = verror.backtrace() {
                 for line in backtrace.as_str().lines() {
-                    write!(out, "\n    {line}")?;
+                    out.write_str("\n    ")?;
+                    write_escaped(out, line)?;
                 }
             }
         }
+        *written = i + 1;
     }
     Ok(())
+}
+
+/// Writes a message escaped, with `": "` before its first non-empty text.
+struct Escaping<'a, W: Write>(&'a mut W, bool);
+
+impl<W: Write> Write for Escaping<'_, W> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        if !self.1 && !text.is_empty() {
+            self.0.write_str(": ")?;
+            self.1 = true;
+        }
+        write_escaped(self.0, text)
+    }
 }

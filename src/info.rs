@@ -1,6 +1,7 @@
 //! Info fields: ordered `key -> JSON value` pairs on each level, merged along a chain.
 
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::error::Error;
 use std::fmt;
 
@@ -36,7 +37,7 @@ pub struct Info {
 }
 
 #[derive(Clone, PartialEq)]
-struct Field {
+pub(crate) struct Field {
     key: Cow<'static, str>,
     value: Value,
     sensitive: bool,
@@ -52,6 +53,19 @@ fn redacted() -> &'static Value {
 }
 
 impl Field {
+    pub(crate) fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The value itself, a sensitive one included.
+    pub(crate) fn value(&self) -> &Value {
+        &self.value
+    }
+
+    pub(crate) fn is_sensitive(&self) -> bool {
+        self.sensitive
+    }
+
     /// The value as the views show it.
     fn shown(&self) -> &Value {
         if self.sensitive {
@@ -146,13 +160,26 @@ impl Info {
         self.fields.iter().map(|f| (&*f.key, f.shown()))
     }
 
+    /// The fields themselves, in order.
+    pub(crate) fn fields(&self) -> impl Iterator<Item = &Field> {
+        self.fields.iter()
+    }
+
+    /// The fields as a serialization shows them: sensitive values redacted unless
+    /// `reveal`.
+    pub(crate) fn iter_for(&self, reveal: bool) -> impl Iterator<Item = (&str, &Value)> {
+        self.fields
+            .iter()
+            .map(move |f| (&*f.key, if reveal { &f.value } else { f.shown() }))
+    }
+
     /// The keys of the sensitive fields, in order.
     pub fn sensitive_keys(&self) -> impl Iterator<Item = &str> {
         self.fields.iter().filter(|f| f.sensitive).map(|f| &*f.key)
     }
 
-    /// The fields as a `serde_json` map (whose key order is serde_json's own), sensitive
-    /// values redacted.
+    /// The fields as a `serde_json` map, sensitive values redacted. The map's key order
+    /// is serde_json's own (sorted); serialize the `Info` itself to keep insertion order.
     pub fn to_map(&self) -> serde_json::Map<String, Value> {
         self.iter()
             .map(|(k, v)| (k.to_owned(), v.clone()))
@@ -176,20 +203,43 @@ impl Info {
         Revealed(self)
     }
 
-    /// Marks `keys` sensitive (reading back JSON that listed them).
+    /// Marks `keys` sensitive (reading back JSON that listed them), in one pass over
+    /// each, however many there are.
     pub(crate) fn mark_sensitive<'k>(&mut self, keys: impl IntoIterator<Item = &'k str>) {
-        for key in keys {
-            if let Some(field) = self.fields.iter_mut().find(|f| f.key == key) {
+        let keys: HashSet<&str> = keys.into_iter().collect();
+        if keys.is_empty() {
+            return;
+        }
+        for field in &mut self.fields {
+            if keys.contains(&*field.key) {
                 field.sensitive = true;
             }
         }
     }
+}
 
-    /// Adds the fields of `other` whose keys are not set yet (outer keys win).
-    fn merge_under(&mut self, other: &Info) {
-        for field in &other.fields {
-            if !self.contains_key(&field.key) {
-                self.fields.push(field.clone());
+/// Fields gathered in order, each key once, in time linear in their number (what
+/// reading JSON and merging a chain need; a level built in code has few fields, and
+/// [`Info::insert`]'s scan is cheaper there).
+#[derive(Default)]
+struct Collector {
+    info: Info,
+    seen: HashMap<Cow<'static, str>, usize>,
+}
+
+impl Collector {
+    /// Adds a field; `replace` says whether a key seen before takes the new value (a
+    /// JSON object's last duplicate wins) or keeps the old one (an outer level wins).
+    fn add(&mut self, field: Field, replace: bool) {
+        match self.seen.get(&field.key) {
+            Some(&at) => {
+                if replace {
+                    self.info.fields[at] = field;
+                }
+            }
+            None => {
+                self.seen.insert(field.key.clone(), self.info.fields.len());
+                self.info.fields.push(field);
             }
         }
     }
@@ -225,13 +275,15 @@ pub(crate) fn to_value<T: Serialize + ?Sized>(value: &T) -> Value {
 /// assert_eq!(info.get("retries"), Some(&serde_json::json!(3)));
 /// ```
 pub fn info(err: &(dyn Error + 'static)) -> Info {
-    let mut merged = Info::new();
+    let mut merged = Collector::default();
     for level in crate::chain::chain(err) {
         if let Some(verror) = level.downcast_ref::<crate::VError>() {
-            merged.merge_under(verror.own_info());
+            for field in &verror.own_info().fields {
+                merged.add(field.clone(), false);
+            }
         }
     }
-    merged
+    merged.info
 }
 
 /// A map of keys to values written as JSON: `{"peer": "127.0.0.1:50412", "len": 7}`.
@@ -269,11 +321,16 @@ impl<'de> Deserialize<'de> for Info {
                 f.write_str("a map of info fields")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Info, A::Error> {
-                let mut info = Info::new();
+                let mut info = Collector::default();
                 while let Some((key, value)) = map.next_entry::<String, Value>()? {
-                    info.insert(key, value);
+                    let field = Field {
+                        key: Cow::Owned(key),
+                        value,
+                        sensitive: false,
+                    };
+                    info.add(field, true);
                 }
-                Ok(info)
+                Ok(info.info)
             }
         }
         deserializer.deserialize_map(InfoVisitor)

@@ -78,7 +78,7 @@
 //! Errors travel into logs and, through a server, to clients. An info field marked
 //! sensitive ([`Builder::sensitive_info`]) shows as `"[redacted]"` in every output —
 //! `{:?}`, `{:#?}`, the JSON, the log records — while code can still read it
-//! ([`Info::reveal`]). [`VError::public`] ([`public_view`]) gives what a client may
+//! ([`Info::reveal`]). [`public_view`] gives what a client may
 //! see: the chain down to the first level that hides its cause (node-verror's
 //! `WError`, [`Builder::skip_cause_message`]), without sensitive fields, locations or
 //! backtraces.
@@ -97,7 +97,7 @@
 //!     .message("user service unavailable")
 //!     .build();
 //! assert!(!format!("{err:?}").contains("hunter2"));           // the log: whole chain, secret redacted
-//! assert_eq!(format!("{:#}", err.public()), "user service unavailable"); // the client: no internals
+//! assert_eq!(format!("{:#}", verror::public_view(&err)), "user service unavailable"); // the client: no internals
 //! ```
 //!
 //! # Backtraces
@@ -120,6 +120,7 @@
 #![forbid(unsafe_code)]
 
 mod backtrace;
+mod budget;
 mod builder;
 mod chain;
 #[allow(dead_code)] // callers land with the log and server work
@@ -132,10 +133,12 @@ mod ext;
 mod fmt;
 mod info;
 mod location;
+#[macro_use]
 mod macros;
 mod multi;
 mod public;
 mod ser;
+mod typed;
 
 pub mod frame;
 pub mod log;
@@ -145,18 +148,31 @@ pub mod server;
 pub mod tracing;
 
 pub use crate::backtrace::Backtrace;
-pub use crate::builder::{Builder, Message};
+pub use crate::builder::{Builder, Message, NoCause, WithCause, WithErrors};
 pub use crate::chain::{
     chain, find_backtrace, find_cause, find_cause_by_name, has_cause_with_name, Chain,
 };
 pub use crate::error::VError;
-pub use crate::ext::{OptionExt, ResultExt};
+pub use crate::ext::{IntoContext, OptionExt, ResultExt};
 pub use crate::fmt::full_stack;
 pub use crate::info::{info, Info, REDACTED};
 pub use crate::location::Location;
 pub use crate::multi::{error_for_each, error_from_list};
 pub use crate::public::public_view;
 pub use crate::ser::ErrorJson;
+
+/// `Result<T, VError>`, with the error type overridable as for `std::io::Result`.
+///
+/// ```
+/// fn port(text: &str) -> verror::Result<u16> {
+///     Ok(text.parse::<u16>()?)
+/// }
+/// assert_eq!(port("80").unwrap(), 80);
+/// ```
+pub type Result<T, E = VError> = std::result::Result<T, E>;
+
+#[doc(hidden)]
+pub use crate::macros::private as __private;
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -44,6 +44,14 @@ impl Location {
         }
     }
 
+    /// The length of its text, or an upper bound of it (without formatting it).
+    pub(crate) fn text_len(&self) -> usize {
+        match &self.0 {
+            Repr::Caller(loc) => loc.file().len() + 22,
+            Repr::Text(text) => text.len(),
+        }
+    }
+
     /// The line number, when known.
     pub fn line(&self) -> Option<u32> {
         match &self.0 {

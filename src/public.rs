@@ -64,13 +64,10 @@ pub fn public_view(err: &(dyn Error + 'static)) -> VError {
 fn public_level(level: Level<'_>, below: Option<VError>) -> VError {
     let mut inner = empty();
     inner.name = Cow::Owned(level.name.to_owned());
-    match level.verror() {
-        Some(verror) => {
-            inner.short = Cow::Owned(verror.short_message().to_owned());
-            inner.info = verror.own_info().without_sensitive();
-            inner.skip_cause_message = verror.skips_cause_message();
-        }
-        None => inner.short = Cow::Owned(level.error.to_string()),
+    inner.short = Cow::Owned(level.text().into_owned());
+    if let Some(verror) = level.verror() {
+        inner.info = verror.own_info().without_sensitive();
+        inner.skip_cause_message = verror.skips_cause_message();
     }
     if let Some(below) = below {
         inner.sources = Sources::Cause(Cause::VError(below));
@@ -87,17 +84,7 @@ fn empty() -> Inner {
         sources: Sources::None,
         location: None,
         backtrace: None,
-    }
-}
-
-impl VError {
-    /// The public view of this error: see [`public_view`].
-    ///
-    /// ```
-    /// let err = verror::VError::wrap(verror::VError::new("internal detail"), "request failed");
-    /// assert_eq!(format!("{:#}", err.public()), "request failed");
-    /// ```
-    pub fn public(&self) -> VError {
-        public_view(self)
+        transparent: false,
+        backtrace_below: false,
     }
 }

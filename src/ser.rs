@@ -1,5 +1,5 @@
-//! The JSON shape of an error chain (DESIGN §4): `Serialize` for any chain,
-//! `Deserialize` back into a `VError`.
+//! The JSON shape of an error chain: `Serialize` for any chain, within a size budget
+//! (`budget.rs`), and `Deserialize` back into a `VError`.
 
 use std::borrow::Cow;
 use std::error::Error;
@@ -17,14 +17,24 @@ use crate::location::Location;
 
 /// Serializes any error chain, a `VError` or not, in verror's JSON shape.
 ///
-/// Every level has `name`, `short_message` and `info` (its own fields), plus
-/// `sensitive` (the keys of its sensitive fields, whose values show as
+/// Every level has `name`, `short_message` and `info` (its own fields; left out when
+/// it has none, and read back as empty), plus `sensitive` (the keys of its sensitive fields, whose values show as
 /// `"[redacted]"`), `location` where known, `"skip_cause_message": true` on a level
 /// that hides its cause, and `cause` (the next level) or `errors` (a MultiError's
 /// children, each in full). Only the outermost level carries `message`, the whole
 /// one-line story; a `backtrace` appears only where one was captured. Foreign errors
 /// appear with their names and messages, and their own `source()` chains follow.
 /// `serde_json::to_string(&verror)` is `ErrorJson::new(&verror)`.
+///
+/// The output has a size budget ([`max_bytes`](ErrorJson::max_bytes), 1 MiB unless
+/// set) and a nesting limit ([`max_depth`](ErrorJson::max_depth), 96 unless set),
+/// far above any ordinary error, which is written as it is. Past them, long strings,
+/// long lists of fields or MultiError children, and deep chains are cut with markers
+/// inside the data: a string ends with `… [N bytes cut]`, a level's fields with
+/// `"…": "N more fields"`, a chain or a list of children with a level
+/// `{"name":"Truncated","short_message":"N more levels"}` (or `"N more errors"`), and
+/// the root's `message` is the story of the levels as written. What is written always
+/// reads back, and re-serializes to the same bytes.
 ///
 /// ```
 /// use verror::{ErrorJson, ResultExt};
@@ -45,14 +55,27 @@ pub struct ErrorJson<'a> {
 }
 
 /// What a serialization shows beyond the default.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 struct Options {
     /// The values of sensitive fields.
     reveal_sensitive: bool,
     /// Leave out backtraces.
     omit_backtraces: bool,
-    /// The size budget in bytes (`None`: the default budget).
-    max_bytes: Option<usize>,
+    /// The size budget in bytes.
+    max_bytes: usize,
+    /// The deepest JSON nesting.
+    max_depth: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            reveal_sensitive: false,
+            omit_backtraces: false,
+            max_bytes: crate::budget::DEFAULT_MAX_BYTES,
+            max_depth: crate::budget::DEFAULT_MAX_NESTING,
+        }
+    }
 }
 
 impl<'a> ErrorJson<'a> {
@@ -98,24 +121,62 @@ impl<'a> ErrorJson<'a> {
 }
 
 impl<'a> ErrorJson<'a> {
-    /// The size budget of the JSON in bytes: past it, long strings, wide MultiErrors,
-    /// many fields and deep chains are cut with markers that say what was left out, and
-    /// the result is still valid JSON that reads back. (Work in progress: stored, not
-    /// yet applied.)
+    /// The size budget of the JSON in bytes (default 1 MiB; at least 2 KiB): past it,
+    /// strings, fields, MultiError children and levels are cut with markers that say
+    /// what was left out, and the result is still valid JSON that reads back.
+    ///
+    /// ```
+    /// use verror::{ErrorJson, VError};
+    /// let huge = VError::new("x".repeat(1 << 20));
+    /// let json = serde_json::to_string(&ErrorJson::new(&huge).max_bytes(4096)).unwrap();
+    /// assert!(json.len() <= 4096);
+    /// let back: VError = serde_json::from_str(&json).unwrap();
+    /// assert!(back.short_message().ends_with(" bytes cut]"));
+    /// assert_eq!(serde_json::to_string(&ErrorJson::new(&back).max_bytes(4096)).unwrap(), json);
+    /// ```
     pub fn max_bytes(mut self, max_bytes: usize) -> ErrorJson<'a> {
-        self.options.max_bytes = Some(max_bytes);
+        self.options.max_bytes = max_bytes;
         self
+    }
+
+    /// The deepest nesting of JSON objects and arrays written (default 96, within
+    /// what serde_json reads back; between 4 and 127): a chain that would nest deeper
+    /// ends with a `Truncated` level, and an info value with its JSON text.
+    pub fn max_depth(mut self, max_depth: usize) -> ErrorJson<'a> {
+        self.options.max_depth = max_depth;
+        self
+    }
+
+    fn limits(&self) -> crate::budget::Limits {
+        crate::budget::Limits::new(
+            self.options.max_bytes,
+            self.options.max_depth,
+            self.options.reveal_sensitive,
+            !self.options.omit_backtraces,
+        )
     }
 }
 
 impl Serialize for ErrorJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        Node {
-            level: Level::new(self.error, None),
-            root: true,
-            options: self.options,
+        let root = Level::new(self.error, None);
+        let limits = self.limits();
+        if crate::budget::fits_as_is(root, &limits) {
+            Node {
+                level: root,
+                root: true,
+                options: self.options,
+            }
+            .serialize(serializer)
+        } else {
+            let fitted = crate::budget::fit(root, &limits);
+            Node {
+                level: Level::new(&fitted, None),
+                root: true,
+                options: self.options,
+            }
+            .serialize(serializer)
         }
-        .serialize(serializer)
     }
 }
 
@@ -141,12 +202,13 @@ impl fmt::Display for FullMessage<'_> {
     }
 }
 
-/// `Display` of a foreign error's own message.
-struct OwnMessage<'a>(&'a (dyn Error + 'static));
+/// `Display` of a level's own message (a foreign error's, or the one a `VError` made
+/// by `From` stands for).
+struct OwnMessage<'a>(Level<'a>);
 
 impl fmt::Display for OwnMessage<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self.0, f)
+        self.0.write_text(f)
     }
 }
 
@@ -162,11 +224,15 @@ impl Serialize for Node<'_> {
             map.serialize_entry("message", &Collect(FullMessage(level.error)))?;
         }
         match verror {
-            Some(v) => map.serialize_entry("short_message", v.short_message())?,
-            None => map.serialize_entry("short_message", &Collect(OwnMessage(level.error)))?,
+            Some(v) if v.held().is_none() => {
+                map.serialize_entry("short_message", v.short_message())?
+            }
+            _ => map.serialize_entry("short_message", &Collect(OwnMessage(level)))?,
         }
         let info = verror.map_or(&NO_INFO, VError::own_info);
-        if self.options.reveal_sensitive {
+        if info.is_empty() {
+            // Left out: a reader takes a missing `info` as empty.
+        } else if self.options.reveal_sensitive {
             map.serialize_entry("info", &info.revealed())?;
         } else {
             map.serialize_entry("info", info)?;
@@ -251,7 +317,10 @@ struct Wire {
     #[serde(default = "default_name")]
     name: String,
     #[serde(default)]
-    short_message: String,
+    short_message: Option<String>,
+    /// Read only when `short_message` is missing (JSON of another producer).
+    #[serde(default)]
+    message: Option<String>,
     #[serde(default)]
     info: Info,
     #[serde(default)]
@@ -290,7 +359,8 @@ fn default_name() -> String {
 /// Reads back the JSON shape written by `Serialize`: the same names, messages, info
 /// and structure (foreign causes come back as `VError`s carrying their original
 /// names), so serializing again gives identical JSON. Unknown fields are ignored;
-/// `message` is recomputed from the levels. Input nested past the deserializer's
+/// `message` is recomputed from the levels, and read only as the message of a level
+/// without `short_message` (JSON written by another producer). Input nested past the deserializer's
 /// recursion limit is an error.
 ///
 /// ```
@@ -312,14 +382,19 @@ impl<'de> Deserialize<'de> for VError {
             (None, Some(cause)) => Sources::Cause(Cause::VError(cause)),
             (None, None) => Sources::None,
         };
+        let backtrace = wire
+            .backtrace
+            .map(|text| Box::new(Backtrace::from_text(text)));
         Ok(VError::from_inner(Inner {
             name: Cow::Owned(wire.name),
-            short: Cow::Owned(wire.short_message),
+            short: Cow::Owned(wire.short_message.or(wire.message).unwrap_or_default()),
             info: wire.info,
             skip_cause_message: wire.skip_cause_message,
+            backtrace_below: backtrace.is_some() || sources.have_backtrace(),
+            backtrace,
             sources,
             location: wire.location.map(Location::text),
-            backtrace: wire.backtrace.map(Backtrace::from_text),
+            transparent: false,
         }))
     }
 }

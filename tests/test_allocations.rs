@@ -45,12 +45,23 @@ fn allocations_per_construction() {
     });
     assert_eq!(wrapped, 1);
 
-    // A foreign cause is boxed once.
+    // An `io::Error` cause is held inline: no box around it.
     let io = std::io::Error::from(std::io::ErrorKind::NotFound);
-    let (_, foreign) = allocations(|| {
+    let (_, io_cause) = allocations(|| {
         VError::builder()
             .cause(io)
             .message("read")
+            .backtrace(false)
+            .build()
+    });
+    assert_eq!(io_cause, 1);
+
+    // Any other foreign cause is boxed once.
+    let parse = "x".parse::<u8>().unwrap_err();
+    let (_, foreign) = allocations(|| {
+        VError::builder()
+            .cause(parse)
+            .message("parse")
             .backtrace(false)
             .build()
     });

@@ -125,7 +125,9 @@ fn question_mark_on_std_errors() {
     assert!(verror::has_cause_with_name(&err, "ParseFloatError"));
     let io: Result<(), VError> = (|| Ok(std::fs::read("/definitely/not/here").map(drop)?))();
     assert_eq!(
-        io.unwrap_err().downcast_ref::<io::Error>().unwrap().kind(),
+        verror::find_cause::<io::Error>(&io.unwrap_err())
+            .unwrap()
+            .kind(),
         io::ErrorKind::NotFound
     );
     let json: Result<serde_json::Value, VError> = (|| Ok(serde_json::from_str("{")?))();
@@ -133,12 +135,16 @@ fn question_mark_on_std_errors() {
 }
 
 #[test]
-fn downcast_and_root_cause() {
+fn typed_lookup_and_root_cause() {
     let err = VError::wrap(VError::wrap(io::Error::other("disk"), "mid"), "top");
     assert_eq!(err.root_cause().to_string(), "disk");
-    assert!(err.downcast_ref::<io::Error>().is_some());
-    assert!(err.downcast_ref::<VError>().is_some());
-    assert!(err.downcast_ref::<std::fmt::Error>().is_none());
+    assert!(verror::find_cause::<io::Error>(&err).is_some());
+    assert!(verror::find_cause::<VError>(&err).is_some());
+    assert!(verror::find_cause::<std::fmt::Error>(&err).is_none());
+    // std's `downcast_ref` on the same value answers for the one level it is given.
+    let dyn_err: &(dyn std::error::Error + 'static) = &err;
+    assert!(dyn_err.downcast_ref::<io::Error>().is_none());
+    assert!(dyn_err.downcast_ref::<VError>().is_some());
     let alone = VError::new("alone");
     assert_eq!(alone.root_cause().to_string(), "alone");
 }

@@ -43,7 +43,7 @@ fn views(err: &VError) -> String {
 
 #[test]
 fn with_a_hiding_level_the_chain_stops_there() {
-    let public = internal_chain(true).public();
+    let public = verror::public_view(&internal_chain(true));
     assert_eq!(verror::chain(&public).count(), 2);
     assert!(public.location().is_none());
     assert!(verror::find_backtrace(&public).is_none());
@@ -52,7 +52,7 @@ fn with_a_hiding_level_the_chain_stops_there() {
 
 #[test]
 fn without_a_hiding_level_only_the_top_level() {
-    let public = internal_chain(false).public();
+    let public = verror::public_view(&internal_chain(false));
     assert_eq!(verror::chain(&public).count(), 1);
     insta::assert_snapshot!("public_without_hiding_level", views(&public));
 }
@@ -63,7 +63,7 @@ fn a_multierror_keeps_its_message_not_its_children() {
         VError::new("shard 1 down"),
         VError::new("shard 2 down"),
     ]);
-    let public = multi.public();
+    let public = verror::public_view(&multi);
     assert_eq!(public.name(), "MultiError");
     assert_eq!(format!("{public:#}"), "first of 2 errors");
     assert!(public.errors().is_empty());

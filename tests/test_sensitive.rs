@@ -19,7 +19,7 @@ fn every_output(err: &VError) -> Vec<(String, String)> {
         ("info".to_owned(), format!("{:?}", verror::info(err))),
         (
             "public".to_owned(),
-            serde_json::to_string(&err.public()).unwrap(),
+            serde_json::to_string(&verror::public_view(err)).unwrap(),
         ),
     ];
     for format in LogFormat::ALL {

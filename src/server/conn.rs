@@ -269,7 +269,7 @@ impl<H: Handler> Connection<H> {
                 // The log gets the whole chain; the client what the exposure allows.
                 report(&self.shared.stats, kind, self.conn, &err);
                 match self.shared.config.expose {
-                    Exposure::Public => Response::Error(err.public()),
+                    Exposure::Public => Response::Error(crate::public_view(&err)),
                     Exposure::Full => Response::Error(err),
                 }
             }

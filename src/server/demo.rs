@@ -41,7 +41,7 @@ use super::handler::Handler;
 /// assert_eq!(err.name(), "LookupError");
 /// assert_eq!(format!("{err:#}"), r#"lookup of "x1" failed: key "x1" is not a user id"#);
 /// assert!(verror::has_cause_with_name(&err, "ParseIntError"));
-/// assert!(!verror::has_cause_with_name(&err.public(), "ParseIntError"));
+/// assert!(!verror::has_cause_with_name(&verror::public_view(&err), "ParseIntError"));
 ///
 /// let err = handler.call(Bytes::from("!fail disk on fire")).await.unwrap_err();
 /// assert_eq!(format!("{err:#}"), "disk on fire");

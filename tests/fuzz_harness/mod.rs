@@ -919,26 +919,27 @@ fn build_level(spec: &LevelSpec, depth: usize, budget: &mut usize) -> VError {
         return builder.build();
     }
     let depth = depth + 1;
-    builder = match &spec.below {
-        BelowSpec::Nothing => builder,
+    match &spec.below {
+        BelowSpec::Nothing => builder.build(),
         BelowSpec::Cause(node) => match build_node(node, depth, budget) {
-            Built::VError(v) => builder.cause(v),
-            Built::Foreign(e) => builder.cause(ForeignBox(e)),
+            Built::VError(v) => builder.cause(v).build(),
+            Built::Foreign(e) => builder.cause(ForeignBox(e)).build(),
         },
-        BelowSpec::Boxed(node) => builder.cause_boxed(build_node(node, depth, budget).into_error()),
+        BelowSpec::Boxed(node) => builder
+            .cause_boxed(build_node(node, depth, budget).into_error())
+            .build(),
         BelowSpec::Errors(nodes) => {
             let errors = build_children(nodes, depth, budget);
-            builder.errors(errors)
+            builder.errors(errors).build()
         }
         BelowSpec::FromList(nodes) => {
             let errors = build_children(nodes, depth, budget);
             match verror::error_from_list(errors) {
-                Some(v) => builder.cause(v),
-                None => builder,
+                Some(v) => builder.cause(v).build(),
+                None => builder.build(),
             }
         }
-    };
-    builder.build()
+    }
 }
 
 /// MultiError children, while the budget lasts.

@@ -115,17 +115,18 @@ pub fn build_with_secret(spec: &Spec, secret: Option<&str>) -> VError {
             if *skip_cause {
                 builder = builder.skip_cause_message();
             }
-            builder = match below {
-                Below::Nothing => builder,
+            match below {
+                Below::Nothing => builder.build(),
                 Below::Cause(spec) => match &**spec {
-                    Spec::Foreign(message) => builder.cause(io::Error::other(message.clone())),
-                    spec => builder.cause(build_with_secret(spec, secret)),
+                    Spec::Foreign(message) => {
+                        builder.cause(io::Error::other(message.clone())).build()
+                    }
+                    spec => builder.cause(build_with_secret(spec, secret)).build(),
                 },
-                Below::Errors(specs) => {
-                    builder.errors(specs.iter().map(|s| build_with_secret(s, secret)))
-                }
-            };
-            builder.build()
+                Below::Errors(specs) => builder
+                    .errors(specs.iter().map(|s| build_with_secret(s, secret)))
+                    .build(),
+            }
         }
     }
 }

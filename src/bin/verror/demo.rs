@@ -248,6 +248,8 @@ impl Demo {
                     .info("step", what)
                     .cause(err)
                     .message(format_args!("{what}: not the error it should earn"))
+                    .backtrace(false)
+                    .build()
             }
             Some(Ok(body)) => {
                 println!("client got a body: {:?}", String::from_utf8_lossy(&body));
@@ -256,13 +258,17 @@ impl Demo {
                     .info("step", what)
                     .info("body_len", body.len())
                     .message(format_args!("{what}: answered with a body, not an error"))
+                    .backtrace(false)
+                    .build()
             }
             None => VError::builder()
                 .name("UnexpectedAnswer")
                 .info("step", what)
-                .message(format_args!("{what}: no answer")),
+                .message(format_args!("{what}: no answer"))
+                .backtrace(false)
+                .build(),
         };
-        self.problems.push(problem.backtrace(false).build());
+        self.problems.push(problem);
     }
 
     /// Prints the server's log lines since the last call; with `kind`, first waits

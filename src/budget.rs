@@ -1,0 +1,620 @@
+//! The size budget of an error's JSON: what is written past it is cut, with markers
+//! inside the data, so the result stays valid JSON that reads back.
+//!
+//! An ordinary error is far inside the budget: a quick upper bound says so and the
+//! chain is serialized as it is. Otherwise the chain is *fitted*: copied, level by level
+//! in the order the JSON writes them, into a chain that fits —
+//!
+//! - strings (names, messages, keys, values, locations, backtraces) longer than a
+//!   share of the budget end with `… [N bytes cut]`;
+//! - a level with more fields than fit ends with the field `"…": "N more fields"`;
+//!   arrays and objects inside values likewise end with `"… N more items"`, and values
+//!   nested deeper than the room left become their JSON text;
+//! - a level that no longer fits, or that would nest deeper than allowed, is replaced
+//!   with its whole rest by one level `{"name":"Truncated","short_message":"N more
+//!   levels"}` (in a MultiError's children: `"N more errors"`).
+//!
+//! The root's `message` is computed from the fitted levels, so it ends with the marker.
+//! Fitting is idempotent: every decision depends only on what comes before it in the
+//! output, a cut string or list is no longer cut, and a marker (a lone small leaf at
+//! the end of its list) is always kept. So what was written reads back and
+//! re-serializes to the same bytes. The cost is linear in the chain's size, and the
+//! walk is iterative: any depth, any shape, on a small stack.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+use crate::chain::Level;
+use crate::error::{Cause, Inner, Sources, VError};
+use crate::info::Info;
+use crate::location::Location;
+
+/// The budget of a serialization that sets none: far above any ordinary error.
+pub(crate) const DEFAULT_MAX_BYTES: usize = 1 << 20;
+/// The deepest JSON nesting written by default: serde_json reads up to 128, and
+/// protobuf's JSON parser up to 100.
+pub(crate) const DEFAULT_MAX_NESTING: usize = 96;
+/// The smallest budget honoured: room for a root level and its markers.
+const MIN_BYTES: usize = 2048;
+/// Fields per level, and items per array or object inside a value.
+const MAX_ITEMS: usize = 256;
+/// The most a marker (a `Truncated` level, a marker field) costs, and the most a
+/// lone last item may cost to be kept whatever the budget left.
+const MARKER: usize = 160;
+/// The name of a level that stands for the levels left out.
+pub(crate) const TRUNCATED: &str = "Truncated";
+
+/// What a serialization may write.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    max_bytes: usize,
+    /// The deepest JSON nesting (objects and arrays) of the whole output.
+    max_nesting: usize,
+    /// The longest string.
+    max_string: usize,
+    /// Whether sensitive values are shown (their size counts then).
+    reveal_sensitive: bool,
+    /// Whether backtraces are written.
+    backtraces: bool,
+}
+
+impl Limits {
+    pub(crate) fn new(
+        max_bytes: usize,
+        max_nesting: usize,
+        reveal_sensitive: bool,
+        backtraces: bool,
+    ) -> Limits {
+        let max_bytes = max_bytes.max(MIN_BYTES);
+        // Each open list may end with a marker: a small budget nests less deeply, so
+        // the markers' reserve stays a fraction of it.
+        let max_nesting = max_nesting
+            .clamp(4, 127)
+            .min(max_bytes / (4 * MARKER))
+            .max(4);
+        Limits {
+            max_bytes,
+            max_nesting,
+            max_string: (max_bytes / 32).max(256),
+            reveal_sensitive,
+            backtraces,
+        }
+    }
+
+    /// Bytes kept back for the markers that may still be due.
+    fn reserve(&self) -> usize {
+        MARKER * (self.max_nesting + 2)
+    }
+
+    /// What is left for levels and fields.
+    fn available(&self) -> usize {
+        self.max_bytes - self.reserve()
+    }
+}
+
+/// The bytes of `text` as a JSON string, quotes included.
+fn json_len(text: &str) -> usize {
+    2 + text
+        .bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 2,
+            0..=0x1f => 6,
+            _ => 1,
+        })
+        .sum::<usize>()
+}
+
+/// An upper bound of `json_len`, in O(1).
+fn json_len_bound(len: usize) -> usize {
+    2 + 6 * len
+}
+
+/// `text` cut to at most `max` bytes, ending with `… [N bytes cut]` when cut.
+pub(crate) fn cut(text: &str, max: usize) -> Cow<'_, str> {
+    if text.len() <= max {
+        return Cow::Borrowed(text);
+    }
+    // The marker's length depends on the count it states: size it for the largest.
+    let marker_len = format!("… [{} bytes cut]", text.len()).len();
+    let mut keep = max.saturating_sub(marker_len);
+    while !text.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    Cow::Owned(format!(
+        "{}… [{} bytes cut]",
+        &text[..keep],
+        text.len() - keep
+    ))
+}
+
+// ---- the quick check: does the chain fit as it is? --------------------------------------
+
+/// Whether the chain under `root` certainly fits `limits` as it is (every string short
+/// enough, every list short enough, nesting and an upper bound of the size within the
+/// budget): then fitting would change nothing, and the chain is written directly.
+pub(crate) fn fits_as_is(root: Level<'_>, limits: &Limits) -> bool {
+    let mut size = 16;
+    let mut stack = vec![(root, 1usize)];
+    while let Some((level, depth)) = stack.pop() {
+        // A level, its info map and a scalar value: two more nestings.
+        if depth + 2 > limits.max_nesting {
+            return false;
+        }
+        size += 96 + json_len_bound(level.name.len());
+        let text_len = level.text_len();
+        if text_len > limits.max_string || level.name.len() > limits.max_string {
+            return false;
+        }
+        // Twice: `short_message`, and its share of the root's `message`.
+        size += 2 * json_len_bound(text_len);
+        if let Some(verror) = level.verror() {
+            if let Some(location) = verror.location() {
+                let len = location.text_len();
+                if len > limits.max_string {
+                    return false;
+                }
+                size += 16 + json_len_bound(len);
+            }
+            if limits.backtraces {
+                if let Some(backtrace) = verror.backtrace() {
+                    let len = backtrace.as_str().len();
+                    if len > limits.max_string {
+                        return false;
+                    }
+                    size += 16 + json_len_bound(len);
+                }
+            }
+            let info = verror.own_info();
+            if info.len() > MAX_ITEMS {
+                return false;
+            }
+            for (key, value) in info.iter_for(limits.reveal_sensitive) {
+                if key.len() > limits.max_string {
+                    return false;
+                }
+                size += 4 + json_len_bound(key.len()) + json_len_bound(key.len());
+                match value_bound(value, limits.max_nesting - depth - 1, limits) {
+                    Some(bound) => size += bound,
+                    None => return false,
+                }
+            }
+            if verror.is_multi() {
+                let errors = verror.errors();
+                if errors.len() > MAX_ITEMS {
+                    return false;
+                }
+                stack.extend(errors.iter().map(|e| (Level::new(e, None), depth + 2)));
+                continue;
+            }
+        }
+        if size > limits.available() {
+            return false;
+        }
+        if let Some(cause) = level.cause() {
+            stack.push((cause, depth + 1));
+        }
+    }
+    size <= limits.available()
+}
+
+/// An upper bound of a value's JSON size, or `None` when fitting would change it.
+fn value_bound(value: &Value, room: usize, limits: &Limits) -> Option<usize> {
+    match value {
+        Value::String(text) => {
+            (text.len() <= limits.max_string).then(|| json_len_bound(text.len()))
+        }
+        Value::Array(items) => {
+            if room == 0 || items.len() > MAX_ITEMS {
+                return None;
+            }
+            items.iter().try_fold(2, |sum, item| {
+                Some(sum + 1 + value_bound(item, room - 1, limits)?)
+            })
+        }
+        Value::Object(map) => {
+            if room == 0 || map.len() > MAX_ITEMS {
+                return None;
+            }
+            map.iter().try_fold(2, |sum, (key, item)| {
+                if key.len() > limits.max_string {
+                    return None;
+                }
+                Some(sum + 2 + json_len_bound(key.len()) + value_bound(item, room - 1, limits)?)
+            })
+        }
+        _ => Some(24),
+    }
+}
+
+// ---- fitting: a copy of the chain that fits ---------------------------------------------
+
+/// One level of the fitted copy, in the order the JSON writes them.
+struct Fitted {
+    name: String,
+    short: String,
+    info: Info,
+    location: Option<String>,
+    skip_cause_message: bool,
+    backtrace: Option<String>,
+    below: Below,
+}
+
+enum Below {
+    None,
+    Cause(usize),
+    Multi(Vec<usize>),
+}
+
+/// Where a level goes, and what stands in for it if it does not fit.
+#[derive(Clone, Copy)]
+enum Place {
+    /// The root: always written.
+    Root,
+    /// The cause of the fitted level `parent`: the marker stands for it and all below.
+    Cause { parent: usize },
+    /// A child of the fitted MultiError `parent`, with `left` children from it on: the
+    /// marker stands for them.
+    Child { parent: usize, left: usize },
+}
+
+enum Task<'a> {
+    Level {
+        level: Level<'a>,
+        place: Place,
+        depth: usize,
+        on_path: bool,
+    },
+    Children {
+        errors: &'a [VError],
+        next: usize,
+        parent: usize,
+        depth: usize,
+        on_path: bool,
+    },
+}
+
+/// A copy of the chain under `root` that fits `limits` (see the module's docs).
+pub(crate) fn fit(root: Level<'_>, limits: &Limits) -> VError {
+    let mut nodes: Vec<Fitted> = Vec::new();
+    let mut left = limits.available();
+    let mut tasks = vec![Task::Level {
+        level: root,
+        place: Place::Root,
+        depth: 1,
+        on_path: true,
+    }];
+    while let Some(task) = tasks.pop() {
+        match task {
+            Task::Children {
+                errors,
+                next,
+                parent,
+                depth,
+                on_path,
+            } => {
+                let Some(child) = errors.get(next) else {
+                    continue;
+                };
+                let rest = errors.len() - next;
+                let place = Place::Child { parent, left: rest };
+                let on_path = on_path && next == 0;
+                if next + 1 == MAX_ITEMS && rest > 1 {
+                    let marker = marker(format!("{rest} more errors"));
+                    left = left.saturating_sub(base_cost(&marker, on_path));
+                    attach(&mut nodes, place, marker);
+                    continue;
+                }
+                tasks.push(Task::Children {
+                    errors,
+                    next: next + 1,
+                    parent,
+                    depth,
+                    on_path: false,
+                });
+                tasks.push(Task::Level {
+                    level: Level::new(child, None),
+                    place,
+                    depth,
+                    on_path,
+                });
+            }
+            Task::Level {
+                level,
+                place,
+                depth,
+                on_path,
+            } => {
+                let mut node = copy_level(level, limits);
+                let cost =
+                    base_cost(&node, on_path) + usize::from(matches!(place, Place::Root)) * 16;
+                let is_leaf =
+                    level.cause().is_none() && !level.verror().is_some_and(VError::is_multi);
+                let alone = match place {
+                    Place::Root => true,
+                    Place::Cause { .. } => is_leaf,
+                    Place::Child { left, .. } => left == 1 && is_leaf,
+                };
+                let keep = matches!(place, Place::Root)
+                    || (alone && cost <= MARKER)
+                    || (depth + 2 <= limits.max_nesting && cost <= left);
+                if !keep {
+                    let text = match place {
+                        Place::Child { left, .. } => format!("{left} more errors"),
+                        _ => format!("{} more levels", count_levels(level)),
+                    };
+                    let marker = marker(text);
+                    left = left.saturating_sub(base_cost(&marker, on_path));
+                    attach(&mut nodes, place, marker);
+                    if let Place::Child { .. } = place {
+                        // The marker stands for the following siblings too.
+                        if let Some(Task::Children { .. }) = tasks.last() {
+                            tasks.pop();
+                        }
+                    }
+                    continue;
+                }
+                left = left.saturating_sub(cost);
+                fit_fields(&mut node, level, depth, limits, &mut left);
+                let index = attach(&mut nodes, place, node);
+                let on_path = on_path && !nodes[index].skip_cause_message;
+                match level.verror().filter(|v| v.is_multi()) {
+                    Some(multi) => {
+                        nodes[index].below = Below::Multi(Vec::new());
+                        tasks.push(Task::Children {
+                            errors: multi.errors(),
+                            next: 0,
+                            parent: index,
+                            depth: depth + 2,
+                            on_path,
+                        });
+                    }
+                    None => {
+                        if let Some(cause) = level.cause() {
+                            tasks.push(Task::Level {
+                                level: cause,
+                                place: Place::Cause { parent: index },
+                                depth: depth + 1,
+                                on_path,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    build(nodes)
+}
+
+/// A level's own parts, strings cut (its fields come after, by the budget).
+fn copy_level(level: Level<'_>, limits: &Limits) -> Fitted {
+    let max = limits.max_string;
+    let verror = level.verror();
+    Fitted {
+        name: cut(level.name, max).into_owned(),
+        short: cut(&level.text(), max).into_owned(),
+        info: Info::new(),
+        location: verror
+            .and_then(VError::location)
+            .map(|l| cut(&l.to_string(), max).into_owned()),
+        skip_cause_message: verror.is_some_and(VError::skips_cause_message),
+        backtrace: verror
+            .and_then(VError::backtrace)
+            .filter(|_| limits.backtraces)
+            .map(|b| cut(b.as_str(), max).into_owned()),
+        below: Below::None,
+    }
+}
+
+/// A level that stands for what was left out.
+fn marker(text: String) -> Fitted {
+    Fitted {
+        name: TRUNCATED.to_owned(),
+        short: text,
+        info: Info::new(),
+        location: None,
+        skip_cause_message: false,
+        backtrace: None,
+        below: Below::None,
+    }
+}
+
+/// What a level costs without its fields (an upper bound of its JSON, its share of
+/// the root's `message` included when it is on the message's path).
+fn base_cost(node: &Fitted, on_path: bool) -> usize {
+    let short = json_len(&node.short);
+    64 + json_len(&node.name)
+        + short
+        + if on_path { short + 2 } else { 0 }
+        + node.location.as_deref().map_or(0, |l| 16 + json_len(l))
+        + node.backtrace.as_deref().map_or(0, |b| 16 + json_len(b))
+        + if node.skip_cause_message { 28 } else { 0 }
+}
+
+/// Copies the fields of `level` into `node` while they fit `left`; the first that does
+/// not, and all after it, become one field `"…": "N more fields"`.
+fn fit_fields(
+    node: &mut Fitted,
+    level: Level<'_>,
+    depth: usize,
+    limits: &Limits,
+    left: &mut usize,
+) {
+    let Some(verror) = level.verror() else {
+        return;
+    };
+    let info = verror.own_info();
+    // The level's object, its info map, then the value's own nesting.
+    let room = limits.max_nesting.saturating_sub(depth + 1);
+    let total = info.len();
+    for (i, field) in info.fields().enumerate() {
+        let rest = total - i;
+        let key = cut(field.key(), limits.max_string);
+        let value = fit_value(field.value(), room, limits);
+        let shown = if field.is_sensitive() && !limits.reveal_sensitive {
+            json_len(crate::info::REDACTED)
+        } else {
+            value_len(&value)
+        };
+        let cost = 4
+            + json_len(&key)
+            + shown
+            + if field.is_sensitive() {
+                json_len(&key) + 1
+            } else {
+                0
+            };
+        let keep = if i + 1 == MAX_ITEMS && rest > 1 {
+            false
+        } else {
+            (rest == 1 && cost <= MARKER) || cost <= *left
+        };
+        if !keep {
+            let text = format!("{rest} more fields");
+            *left = left.saturating_sub(4 + json_len("…") + json_len(&text));
+            node.info.insert("…", Value::String(text));
+            return;
+        }
+        *left = left.saturating_sub(cost);
+        let key: Cow<'static, str> = Cow::Owned(key.into_owned());
+        if field.is_sensitive() {
+            node.info.insert_sensitive(key, value);
+        } else {
+            node.info.insert(key, value);
+        }
+    }
+}
+
+/// The JSON size of a value.
+fn value_len(value: &Value) -> usize {
+    match value {
+        Value::String(text) => json_len(text),
+        Value::Array(items) => 2 + items.iter().map(|v| 1 + value_len(v)).sum::<usize>(),
+        Value::Object(map) => {
+            2 + map
+                .iter()
+                .map(|(k, v)| 2 + json_len(k) + value_len(v))
+                .sum::<usize>()
+        }
+        other => other.to_string().len(),
+    }
+}
+
+/// A value within `room` levels of nesting and the string and list limits.
+fn fit_value(value: &Value, room: usize, limits: &Limits) -> Value {
+    match value {
+        Value::String(text) => Value::String(cut(text, limits.max_string).into_owned()),
+        Value::Array(_) | Value::Object(_) if room == 0 => {
+            Value::String(cut(&value.to_string(), limits.max_string).into_owned())
+        }
+        Value::Array(items) => {
+            let keep = if items.len() > MAX_ITEMS {
+                MAX_ITEMS - 1
+            } else {
+                items.len()
+            };
+            let mut out: Vec<Value> = items[..keep]
+                .iter()
+                .map(|item| fit_value(item, room - 1, limits))
+                .collect();
+            if keep < items.len() {
+                out.push(Value::String(format!(
+                    "… {} more items",
+                    items.len() - keep
+                )));
+            }
+            Value::Array(out)
+        }
+        Value::Object(map) => {
+            let keep = if map.len() > MAX_ITEMS {
+                MAX_ITEMS - 1
+            } else {
+                map.len()
+            };
+            let mut out: serde_json::Map<String, Value> = map
+                .iter()
+                .take(keep)
+                .map(|(k, v)| {
+                    (
+                        cut(k, limits.max_string).into_owned(),
+                        fit_value(v, room - 1, limits),
+                    )
+                })
+                .collect();
+            if keep < map.len() {
+                out.insert(
+                    "…".to_owned(),
+                    Value::String(format!("{} more items", map.len() - keep)),
+                );
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    }
+}
+
+/// How many levels lie at and below `level` (every MultiError child counted).
+fn count_levels(level: Level<'_>) -> usize {
+    let mut count = 0;
+    let mut stack = vec![level];
+    while let Some(level) = stack.pop() {
+        count += 1;
+        match level.verror().filter(|v| v.is_multi()) {
+            Some(multi) => stack.extend(multi.errors().iter().map(|e| Level::new(e, None))),
+            None => stack.extend(level.cause()),
+        }
+    }
+    count
+}
+
+/// Puts a fitted level in its place; its index.
+fn attach(nodes: &mut Vec<Fitted>, place: Place, node: Fitted) -> usize {
+    let index = nodes.len();
+    nodes.push(node);
+    match place {
+        Place::Root => {}
+        Place::Cause { parent } => nodes[parent].below = Below::Cause(index),
+        Place::Child { parent, .. } => {
+            if let Below::Multi(children) = &mut nodes[parent].below {
+                children.push(index);
+            }
+        }
+    }
+    index
+}
+
+/// The fitted levels as a chain of `VError`s, built from the deepest up (each level's
+/// causes and children come after it in `nodes`).
+fn build(nodes: Vec<Fitted>) -> VError {
+    let mut built: Vec<Option<VError>> = Vec::with_capacity(nodes.len());
+    built.resize_with(nodes.len(), || None);
+    for (index, node) in nodes.into_iter().enumerate().rev() {
+        let sources = match node.below {
+            Below::None => Sources::None,
+            Below::Cause(i) => built[i]
+                .take()
+                .map_or(Sources::None, |c| Sources::Cause(Cause::VError(c))),
+            Below::Multi(children) => {
+                Sources::Multi(children.iter().filter_map(|&i| built[i].take()).collect())
+            }
+        };
+        built[index] = Some(VError::from_inner(Inner {
+            name: Cow::Owned(node.name),
+            short: Cow::Owned(node.short),
+            info: node.info,
+            location: node.location.map(Location::text),
+            skip_cause_message: node.skip_cause_message,
+            transparent: false,
+            backtrace_below: node.backtrace.is_some() || sources.have_backtrace(),
+            backtrace: node
+                .backtrace
+                .map(|b| Box::new(crate::Backtrace::from_text(b))),
+            sources,
+        }));
+    }
+    built
+        .into_iter()
+        .next()
+        .flatten()
+        .unwrap_or_else(|| VError::new(""))
+}
