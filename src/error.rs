@@ -157,17 +157,23 @@ impl Cause {
         }
     }
 
-    /// Whether a backtrace is held at this cause or below it.
+    /// Whether a backtrace is held at this cause or below it, in O(1): a `VError`'s
+    /// flag answers for everything below it.
     pub(crate) fn has_backtrace(&self) -> bool {
-        match self {
-            Cause::VError(verror) => verror.0.backtrace_below,
-            // A foreign error may hold a VError in its own source chain: walk the
-            // foreign run (short) to the first VError, whose flag answers for the rest.
-            _ => crate::chain::chain(self.as_error())
+        /// How far into a foreign run to look for the next `VError` (past it, a
+        /// second backtrace may be captured: harmless, and the cost stays constant).
+        const FOREIGN_RUN: usize = 8;
+        let below = match self {
+            Cause::VError(verror) => return verror.0.backtrace_below,
+            // `io::Error::other(verror)` hides the VError from `source()` (it reports
+            // the VError's own source): look inside.
+            Cause::Io(io) => io.get_ref().and_then(|e| e.downcast_ref::<VError>()),
+            Cause::Foreign(foreign) => crate::chain::chain(foreign.error())
                 .skip(1)
-                .find_map(|e| e.downcast_ref::<VError>())
-                .is_some_and(|v| v.0.backtrace_below),
-        }
+                .take(FOREIGN_RUN)
+                .find_map(|e| e.downcast_ref::<VError>()),
+        };
+        below.is_some_and(|v| v.0.backtrace_below)
     }
 }
 

@@ -157,7 +157,13 @@ impl<'a> fmt::Debug for StructView<'a> {
                 );
             }
             Sources::Multi(errors) => {
-                s.field("errors", &Children(errors.iter().map(below)));
+                s.field(
+                    "errors",
+                    &Children {
+                        shown: errors.iter().take(STRUCT_VIEW_CHILDREN).map(below),
+                        more: errors.len().saturating_sub(STRUCT_VIEW_CHILDREN),
+                    },
+                );
             }
         }
         if let Some(backtrace) = v.backtrace() {
@@ -167,12 +173,23 @@ impl<'a> fmt::Debug for StructView<'a> {
     }
 }
 
+/// How many of a MultiError's children `{:#?}` shows before it says how many more.
+const STRUCT_VIEW_CHILDREN: usize = 64;
+
 /// A MultiError's children in the struct view.
-struct Children<I>(I);
+struct Children<I> {
+    shown: I,
+    more: usize,
+}
 
 impl<'a, I: Iterator<Item = StructView<'a>> + Clone> fmt::Debug for Children<I> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.0.clone()).finish()
+        let mut list = f.debug_list();
+        list.entries(self.shown.clone());
+        if self.more > 0 {
+            list.entry(&format_args!("… {} more errors", self.more));
+        }
+        list.finish()
     }
 }
 

@@ -42,9 +42,32 @@ fn one_backtrace_per_chain() {
     assert!(top.backtrace().is_none());
     let found = verror::find_backtrace(&top).expect("found below");
     assert!(found.to_string().contains("capture_here"));
-    let multi = VError::builder().message("x").backtrace(true).build();
-    let agg = VError::multi(vec![VError::new("plain"), multi]);
-    assert!(agg.backtrace().is_none() || verror::find_backtrace(&agg).is_some());
+}
+
+#[test]
+fn a_multi_error_finds_the_backtrace_of_any_child() {
+    let plain = VError::builder().message("plain").backtrace(false).build();
+    let traced = capture_here();
+    let agg = VError::builder()
+        .errors(vec![plain, traced])
+        .backtrace(true)
+        .build();
+    assert!(
+        agg.backtrace().is_none(),
+        "its second child holds one already"
+    );
+    let found = verror::find_backtrace(&agg).expect("the second child's backtrace");
+    assert!(found.to_string().contains("capture_here"));
+    let report = format!("{agg:?}");
+    assert_eq!(report.matches("Stack backtrace:").count(), 1, "{report}");
+    // Wrapped again, the chain still knows it has one and captures none.
+    let outer = VError::builder()
+        .cause(agg)
+        .message("outer")
+        .backtrace(true)
+        .build();
+    assert!(outer.backtrace().is_none());
+    assert!(verror::find_backtrace(&outer).is_some());
 }
 
 #[test]

@@ -148,3 +148,177 @@ fn typed_lookup_and_root_cause() {
     let alone = VError::new("alone");
     assert_eq!(alone.root_cause().to_string(), "alone");
 }
+
+#[test]
+fn one_call_adds_a_name_fields_and_a_message_lazily() {
+    let mut ran = false;
+    let ok: Result<u8, VError> = Ok::<u8, io::Error>(1).with_context(|| {
+        ran = true;
+        VError::builder().name("Never").message("never")
+    });
+    assert_eq!(ok.unwrap(), 1);
+    assert!(!ran, "the closure runs only on Err");
+
+    let path = "/etc/app.toml";
+    let err = std::fs::read(path)
+        .with_context(|| {
+            VError::builder()
+                .name("ConfigError")
+                .info("path", path)
+                .info("attempt", 2)
+                .sensitive_info("token", "hunter2-hunter2")
+                .message(format_args!("cannot load {path}"))
+        })
+        .unwrap_err();
+    assert_eq!(err.name(), "ConfigError");
+    assert_eq!(err.to_string(), "cannot load /etc/app.toml");
+    assert!(format!("{err:#}").starts_with("cannot load /etc/app.toml: "));
+    assert!(verror::find_cause::<io::Error>(&err).is_some());
+    assert_eq!(err.location().unwrap().file(), file!());
+    let merged = verror::info(&err);
+    assert_eq!(
+        merged.keys().collect::<Vec<_>>(),
+        ["path", "attempt", "token"]
+    );
+    assert_eq!(
+        merged.get("token"),
+        Some(&serde_json::json!(verror::REDACTED))
+    );
+    assert_eq!(
+        merged.reveal("token"),
+        Some(&serde_json::json!("hunter2-hunter2"))
+    );
+    assert!(!format!("{err:?}").contains("hunter2"));
+    assert!(!serde_json::to_string(&err).unwrap().contains("hunter2"));
+
+    // The same on an Option, and eagerly with `context`.
+    let none: Option<u8> = None;
+    let err = none
+        .context(
+            VError::builder()
+                .name("Missing")
+                .info("key", "port")
+                .message("no port"),
+        )
+        .unwrap_err();
+    assert_eq!(
+        (err.name(), err.to_string().as_str()),
+        ("Missing", "no port")
+    );
+    assert!(err.own_info().contains_key("key"));
+}
+
+#[derive(Debug, thiserror::Error, serde::Serialize)]
+enum StoreError {
+    #[error("key {key:?} not found in shard {shard}")]
+    #[serde(rename = "KeyNotFound")]
+    Missing { key: String, shard: u32 },
+    #[error("shard {0} is read-only")]
+    ReadOnly(u32),
+    #[error("store closed")]
+    Closed,
+    #[error("write failed")]
+    Write {
+        bytes: usize,
+        #[source]
+        #[serde(skip)]
+        source: io::Error,
+    },
+}
+
+#[derive(Debug, thiserror::Error, serde::Serialize)]
+#[error("quota of {limit} exceeded by {tenant}")]
+struct QuotaError {
+    tenant: String,
+    limit: u32,
+}
+
+#[test]
+fn typed_errors_keep_their_fields() {
+    let err = VError::typed(StoreError::Missing {
+        key: "user:7".into(),
+        shard: 3,
+    });
+    assert_eq!(err.name(), "KeyNotFound");
+    assert_eq!(err.to_string(), r#"key "user:7" not found in shard 3"#);
+    assert_eq!(err.own_info().keys().collect::<Vec<_>>(), ["key", "shard"]);
+    assert!(matches!(
+        verror::find_cause::<StoreError>(&err),
+        Some(StoreError::Missing { shard: 3, .. })
+    ));
+    let json = serde_json::to_value(&err).unwrap();
+    assert_eq!(json["name"], "KeyNotFound");
+    assert_eq!(
+        json["info"],
+        serde_json::json!({"key": "user:7", "shard": 3})
+    );
+    let back: VError = serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&back).unwrap(), json);
+
+    let err = VError::typed(StoreError::ReadOnly(4));
+    assert_eq!(err.name(), "ReadOnly");
+    assert_eq!(err.own_info().get("value"), Some(&serde_json::json!(4)));
+    assert_eq!(VError::typed(StoreError::Closed).name(), "Closed");
+
+    // The source stays in the chain; the skipped field is not info.
+    let err = VError::typed(StoreError::Write {
+        bytes: 512,
+        source: io::Error::other("disk full"),
+    });
+    assert_eq!(err.name(), "Write");
+    assert_eq!(format!("{err:#}"), "write failed: disk full");
+    assert_eq!(err.own_info().keys().collect::<Vec<_>>(), ["bytes"]);
+    assert!(verror::find_cause::<io::Error>(&err).is_some());
+
+    let err = VError::typed(QuotaError {
+        tenant: "acme".into(),
+        limit: 100,
+    });
+    assert_eq!(err.name(), "QuotaError");
+    assert_eq!(err.own_info().get("limit"), Some(&serde_json::json!(100)));
+    // Wrapped, its fields merge like any level's.
+    let outer = Err::<(), _>(err).context("request failed").unwrap_err();
+    assert_eq!(
+        verror::info(&outer).get("tenant"),
+        Some(&serde_json::json!("acme"))
+    );
+}
+
+#[test]
+fn json_of_another_producer_with_only_a_message_reads_back() {
+    let json = serde_json::json!({
+        "name": "UpstreamError",
+        "message": "upstream said no",
+        "cause": {"name": "Timeout", "message": "after 5s"}
+    });
+    let err: VError = serde_json::from_value(json).unwrap();
+    assert_eq!(err.to_string(), "upstream said no");
+    assert_eq!(format!("{err:#}"), "upstream said no: after 5s");
+}
+
+#[test]
+fn merged_info_keeps_insertion_order() {
+    let inner = VError::builder()
+        .info("zeta", 1)
+        .info("alpha", 2)
+        .info("shared", "inner")
+        .message("inner")
+        .build();
+    let outer = VError::builder()
+        .info("mike", 3)
+        .info("shared", "outer")
+        .info("bravo", 4)
+        .cause(inner)
+        .message("outer")
+        .build();
+    let merged = verror::info(&outer);
+    assert_eq!(
+        merged.keys().collect::<Vec<_>>(),
+        ["mike", "shared", "bravo", "zeta", "alpha"]
+    );
+    assert_eq!(merged.get("shared"), Some(&serde_json::json!("outer")));
+    assert_eq!(
+        serde_json::to_string(&merged).unwrap(),
+        r#"{"mike":3,"shared":"outer","bravo":4,"zeta":1,"alpha":2}"#
+    );
+}
