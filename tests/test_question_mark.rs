@@ -3,7 +3,6 @@
 //! in the JSON, with each message once and never a bare `VError` segment.
 
 use std::error::Error;
-use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 
 use verror::VError;
@@ -22,7 +21,8 @@ fn std_errors() -> Vec<(&'static str, VError, String)> {
         (name, converted, text)
     }
     let io = std::io::Error::new(std::io::ErrorKind::NotFound, "config.toml: not found");
-    let utf8 = std::str::from_utf8(&[0xff, 0xfe]).unwrap_err();
+    let bytes = vec![0xff, 0xfe];
+    let utf8 = std::str::from_utf8(&bytes).unwrap_err();
     vec![
         case("io::Error", io),
         case("Error", std::fmt::Error),
@@ -164,7 +164,7 @@ struct Buffer(Arc<Mutex<Vec<u8>>>);
 
 impl std::io::Write for Buffer {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().write(bytes)
+        std::io::Write::write(&mut *self.0.lock().unwrap(), bytes)
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
