@@ -296,12 +296,13 @@ impl fmt::Debug for Info {
 }
 
 /// Debug-prints a JSON value as compact JSON text (also under `{:#?}`, whose
-/// indentation JSON's own pretty form would not follow).
+/// indentation JSON's own pretty form would not follow), with the characters JSON
+/// leaves raw (DEL, C1 controls, bidi overrides) escaped too.
 struct AsJson<'a>(&'a Value);
 
 impl fmt::Debug for AsJson<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
+        crate::escape::write_escaped(f, &self.0.to_string())
     }
 }
 

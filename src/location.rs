@@ -85,9 +85,14 @@ impl fmt::Display for Location {
     }
 }
 
+/// The location's text, control characters escaped (one read back from JSON may hold
+/// anything).
 impl fmt::Debug for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{self}")
+        match &self.0 {
+            Repr::Caller(loc) => fmt::Display::fmt(loc, f),
+            Repr::Text(text) => crate::escape::write_escaped(f, text),
+        }
     }
 }
 
