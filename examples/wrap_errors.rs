@@ -10,7 +10,7 @@ use std::fs;
 use verror::{bail, OptionExt, ResultExt, VError};
 
 /// The lowest layer: std errors become causes with `context`.
-fn read_settings(path: &str) -> Result<HashMap<String, String>, VError> {
+fn read_settings(path: &str) -> verror::Result<HashMap<String, String>> {
     let text = fs::read_to_string(path).with_context(|| format!("cannot read {path:?}"))?;
     let mut settings = HashMap::new();
     for (number, line) in text.lines().enumerate() {
@@ -22,19 +22,18 @@ fn read_settings(path: &str) -> Result<HashMap<String, String>, VError> {
     Ok(settings)
 }
 
-/// A middle layer: a typed failure gets a name and the data that explains it.
-fn listen_port(path: &str) -> Result<u16, VError> {
+/// A middle layer: a typed failure gets a name and the data that explains it, in one
+/// lazy call (the parse error is filled in as the cause).
+fn listen_port(path: &str) -> verror::Result<u16> {
     let settings = read_settings(path)?;
     let text = settings.get("port").context("no `port` setting")?;
-    text.parse::<u16>().map_err(|e| {
+    text.parse::<u16>().with_context(|| {
         VError::builder()
             .name("ConfigError")
             .info("path", path)
             .info("key", "port")
             .info("value", text)
-            .cause(e)
             .message(format_args!("invalid port {text:?}"))
-            .build()
     })
 }
 

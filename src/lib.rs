@@ -13,22 +13,21 @@
 //! # Quick start
 //!
 //! ```
-//! use verror::{verror, ResultExt, VError};
+//! use verror::{ResultExt, VError};
 //!
-//! fn parse_port(text: &str) -> Result<u16, VError> {
-//!     text.parse::<u16>().with_context(|| format!("invalid port {text:?}"))
+//! fn parse_port(text: &str) -> verror::Result<u16> {
+//!     // `?` converts the standard errors as they are: this level *is* the ParseIntError.
+//!     Ok(text.parse::<u16>()?)
 //! }
 //!
-//! fn load(text: &str) -> Result<u16, VError> {
-//!     let port = parse_port(text).map_err(|e| {
+//! fn load(text: &str) -> verror::Result<u16> {
+//!     // One lazy call adds a name, info fields and a message; the error becomes the cause.
+//!     let port = parse_port(text).with_context(|| {
 //!         VError::builder()
 //!             .name("ConfigError")
 //!             .info("path", "/etc/app.toml")
 //!             .info("line", 3)
-//!             .cause(e)
-//!             .message("invalid config")
-//!             .backtrace(false)
-//!             .build()
+//!             .message(format_args!("invalid port {text:?}"))
 //!     })?;
 //!     verror::ensure!(port >= 1024, "port {port} is privileged");
 //!     Ok(port)
@@ -37,11 +36,12 @@
 //! let err = load("http").unwrap_err();
 //!
 //! // `{}`: this level's own message; `{:#}`: the whole story on one line.
-//! assert_eq!(err.to_string(), "invalid config");
-//! assert_eq!(format!("{err:#}"), r#"invalid config: invalid port "http": invalid digit found in string"#);
+//! assert_eq!(err.to_string(), r#"invalid port "http""#);
+//! assert_eq!(format!("{err:#}"), r#"invalid port "http": invalid digit found in string"#);
 //!
 //! // Names, typed lookup, and info merged along the chain.
 //! assert!(verror::has_cause_with_name(&err, "ConfigError"));
+//! assert!(verror::has_cause_with_name(&err, "ParseIntError"));
 //! assert!(verror::find_cause::<std::num::ParseIntError>(&err).is_some());
 //! assert_eq!(verror::info(&err).get("line"), Some(&serde_json::json!(3)));
 //!
@@ -53,19 +53,35 @@
 //!
 //! // `{:?}` is a report with every level, its fields and where it was made.
 //! let report = format!("{err:?}");
-//! assert!(report.starts_with("ConfigError: invalid config\n    path: \"/etc/app.toml\""));
+//! assert!(report.starts_with("ConfigError: invalid port \"http\"\n    path: \"/etc/app.toml\""));
 //! ```
+//!
+//! # The everyday path
+//!
+//! | to | write |
+//! |---|---|
+//! | return a new error | `bail!("frame {n} too large")`, `ensure!(cond, ...)`, `verror!(...)` |
+//! | pass a standard error up | `?` (the `VError` stands for it: same text, its type's name) |
+//! | say what was being done | `.context("reading config")`, `.with_context(\|\| format!(...))` |
+//! | add a name and fields too | `.with_context(\|\| VError::builder().name(..).info(..).message(..))` |
+//! | keep a typed error's fields | `VError::typed(err)` (any `Error + Serialize`) |
+//! | your own error type through `?` | [`impl_from!`]`(MyError)` |
 //!
 //! # How it prints
 //!
 //! | format | what |
 //! |---|---|
-//! | `{}` | this level's short message (its name when the message is empty); never a cause's text, so chain printers (anyhow, eyre, tracing) print each message once |
+//! | `{}` | this level's short message (its name when the message is empty; the held error's text for a level made by `?`); never a cause's text, so chain printers (anyhow, eyre, tracing) print each message once |
 //! | `{:#}` | the node-verror message: each level's short message joined by `": "`, stopping at a level built with [`Builder::skip_cause_message`] |
 //! | `{:?}` | the report: name, message, info fields, location, numbered causes, MultiError children as a tree, the backtrace when captured |
-//! | `{:#?}` | a struct view of every level |
-//! | [`full_stack`] | node-verror's `fullStack`: each level's `Name: message` and location, joined by `"\ncaused by: "` |
-//! | JSON | the [`ErrorJson`] shape; [`log`] has whole ECS, OpenTelemetry and Bunyan records |
+//! | `{:#?}` | a struct view of the first 8 levels and 64 children of each MultiError |
+//! | [`full_stack`] | node-verror's `fullStack`: each level's `Name: message` and location, joined by `"\ncaused by: "`, up to 256 KiB |
+//! | JSON | the [`ErrorJson`] shape, within a size budget; [`log`] has whole ECS, OpenTelemetry and Bunyan records |
+//!
+//! Every rendering is linear in the chain's size and runs in constant stack, at any
+//! depth and shape (a million levels on a 2 MiB thread). `{}`, `{:#}` and the JSON
+//! keep the exact text; the human renderings (`{:?}`, `{:#?}`, `full_stack`) escape
+//! control characters, so no error text can forge a line or drive a terminal.
 //!
 //! # Working with any error
 //!

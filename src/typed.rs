@@ -20,7 +20,9 @@ impl VError {
     /// info holds the fields, each as JSON. It prints as the error does (`{}` is the
     /// error's text), `source()` continues with the error's own source, and
     /// [`find_cause`](crate::find_cause) finds the typed error here. Give the source
-    /// field `#[serde(skip)]` (it is in the chain already).
+    /// field `#[serde(skip)]` (it is in the chain already). Call it in a closure,
+    /// `.map_err(|e| VError::typed(e))`, so the location recorded is yours (a function
+    /// path handed to `map_err` is called from core's code).
     ///
     /// ```
     /// use serde::Serialize;
