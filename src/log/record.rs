@@ -1,0 +1,128 @@
+//! [`LogRecord`] (what a record says besides the error) and [`LogLine`] (a record with
+//! its error in one format, ready to serialize).
+
+use std::error::Error;
+use std::time::SystemTime;
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value;
+
+use super::format::LogFormat;
+use super::host::hostname;
+use super::severity::Level;
+use super::{bunyan, ecs, native, otel};
+use crate::info::Info;
+
+/// What a log record says besides the error: when, how severe, the message, extra
+/// fields, and who wrote it.
+#[derive(Clone, Debug)]
+pub struct LogRecord {
+    /// When it happened.
+    pub time: SystemTime,
+    /// How severe.
+    pub level: Level,
+    /// The log message.
+    pub message: String,
+    /// Extra structured fields of the record (not of the error).
+    pub fields: Info,
+    /// The program or service (Bunyan's `name`, ECS `service.name`).
+    pub service: String,
+    /// The host.
+    pub hostname: String,
+    /// The process id.
+    pub pid: u32,
+}
+
+impl LogRecord {
+    /// A record stamped now, from this process on this host, service `"verror"`.
+    pub fn new(level: Level, message: impl Into<String>) -> LogRecord {
+        LogRecord {
+            time: SystemTime::now(),
+            level,
+            message: message.into(),
+            fields: Info::new(),
+            service: "verror".to_owned(),
+            hostname: hostname().to_owned(),
+            pid: std::process::id(),
+        }
+    }
+
+    /// Adds a field.
+    pub fn field(
+        mut self,
+        key: impl Into<std::borrow::Cow<'static, str>>,
+        value: impl Serialize,
+    ) -> LogRecord {
+        self.fields.insert(key, crate::info::to_value(&value));
+        self
+    }
+
+    /// This record with `error` in the given format: a value that serializes as the
+    /// whole record, keys in the order the format expects.
+    ///
+    /// ```
+    /// use verror::log::{Level, LogFormat, LogRecord};
+    /// let err = verror::VError::builder().name("FrameDecodeError").info("conn_id", 7).message("bad frame").build();
+    /// let record = LogRecord::new(Level::Error, "connection failed");
+    /// let line = serde_json::to_value(record.with_error(LogFormat::Ecs, Some(&err))).unwrap();
+    /// assert_eq!(line["error"]["type"], "FrameDecodeError");
+    /// assert_eq!(line["verror"]["info"]["conn_id"], 7);
+    /// ```
+    pub fn with_error<'a>(
+        &'a self,
+        format: LogFormat,
+        error: Option<&'a (dyn Error + 'static)>,
+    ) -> LogLine<'a> {
+        LogLine {
+            format,
+            record: self,
+            error,
+        }
+    }
+}
+
+/// A whole log record in one format, ready to serialize as one JSON line.
+#[derive(Clone, Copy)]
+pub struct LogLine<'a> {
+    pub(super) format: LogFormat,
+    pub(super) record: &'a LogRecord,
+    pub(super) error: Option<&'a (dyn Error + 'static)>,
+}
+
+impl LogLine<'_> {
+    /// The record as a `serde_json::Value` (whose objects sort their keys).
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// The record as one line of JSON, keys in the format's order.
+    pub fn to_json_line(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+impl Serialize for LogLine<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        match self.format {
+            LogFormat::Native => native::write(&mut map, self)?,
+            LogFormat::Ecs => ecs::write(&mut map, self)?,
+            LogFormat::OpenTelemetry => otel::write(&mut map, self)?,
+            LogFormat::Bunyan => bunyan::write(&mut map, self)?,
+        }
+        map.end()
+    }
+}
+
+/// Writes the record's fields as entries of `map`.
+pub(super) fn fields<M: SerializeMap>(map: &mut M, fields: &Info) -> Result<(), M::Error> {
+    for (key, value) in fields.iter() {
+        map.serialize_entry(key, value)?;
+    }
+    Ok(())
+}
+
+/// The name of the outermost level of a chain.
+pub(super) fn top_name<'a>(err: &'a (dyn Error + 'static)) -> &'a str {
+    crate::chain::Level::new(err, None).name
+}
