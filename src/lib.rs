@@ -65,7 +65,7 @@
 //! | `{:?}` | the report: name, message, info fields, location, numbered causes, MultiError children as a tree, the backtrace when captured |
 //! | `{:#?}` | a struct view of every level |
 //! | [`full_stack`] | node-verror's `fullStack`: each level's `Name: message` and location, joined by `"\ncaused by: "` |
-//! | JSON | the [`ErrorJson`] shape; [`log`] has whole ECS, OpenTelemetry and Bunyan records |
+//! | JSON | the [`ErrorJson`] shape; [`records`] has whole ECS, OpenTelemetry and Bunyan records |
 //!
 //! # Working with any error
 //!
@@ -114,7 +114,7 @@
 //! |---|---|
 //! | *(none)* | the error core and the sans-IO frame codec ([`frame`]) |
 //! | `codec` | `tokio_util::codec::{Decoder, Encoder}` for [`frame::FrameCodec`] |
-//! | `tracing` | a `tracing` layer that logs errors as nested JSON |
+//! | `tracing` | [`layer`](crate::layer): a `tracing` layer that logs errors as nested JSON |
 //! | `server` | the tokio server, client, load generator and the `verror` program (`verror::server`) |
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -138,11 +138,11 @@ mod public;
 mod ser;
 
 pub mod frame;
-pub mod log;
+#[cfg(feature = "tracing")]
+pub mod layer;
+pub mod records;
 #[cfg(feature = "server")]
 pub mod server;
-#[cfg(feature = "tracing")]
-pub mod tracing;
 
 pub use crate::backtrace::Backtrace;
 pub use crate::builder::{Builder, Message};

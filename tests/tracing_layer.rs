@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use tracing_subscriber::layer::SubscriberExt;
-use verror::log::LogFormat;
-use verror::tracing::{as_error, Format, KindCount, LogBuffer, LogHandle, LogLayer, RateLimit};
+use verror::layer::{as_error, Format, KindCount, LogBuffer, LogHandle, LogLayer, RateLimit};
+use verror::records::LogFormat;
 use verror::VError;
 
 /// A two-level chain, as the server would log it. Backtraces off.
@@ -158,7 +158,7 @@ fn ecs_record() {
     let record = parse(&line);
     assert_eq!(record["log.level"], "error");
     assert_eq!(record["message"], "frame rejected");
-    assert_eq!(record["ecs.version"], verror::log::ECS_VERSION);
+    assert_eq!(record["ecs.version"], verror::records::ECS_VERSION);
     assert_eq!(record["service.name"], "demo");
     assert_eq!(record["log.logger"], "tracing_layer");
     assert!(record.get("target").is_none());
@@ -374,7 +374,7 @@ fn rate_limit_suppresses_per_kind_and_reports_on_flush() {
     assert_eq!(reports[1]["kind"], "oversized");
     assert_eq!(reports[1]["suppressed"], 7);
     assert_eq!(reports[1]["level"], "error");
-    assert_eq!(reports[1]["target"], "verror::tracing");
+    assert_eq!(reports[1]["target"], "verror::layer");
     assert_eq!(
         reports[1]["message"],
         "suppressed 7 error lines of kind oversized"

@@ -1,4 +1,4 @@
-//! The program's logs: `verror::tracing::LogLayer` as the global subscriber, and
+//! The program's logs: `verror::layer::LogLayer` as the global subscriber, and
 //! panics logged as lines of the same format.
 
 use std::time::Duration;
@@ -7,7 +7,7 @@ use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::Layer;
-use verror::tracing::{LogHandle, LogLayerBuilder, RateLimit};
+use verror::layer::{LogHandle, LogLayerBuilder, RateLimit};
 use verror::VError;
 
 /// Installs `layer` (with only the events at `level` or above) as the program's

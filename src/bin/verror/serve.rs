@@ -8,8 +8,8 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use tracing_subscriber::filter::LevelFilter;
 use verror::frame::{OversizedPolicy, DEFAULT_MAX_FRAME_LEN};
+use verror::layer::{Format, LogLayer};
 use verror::server::{shutdown_signal, DemoHandler, Exposure, Server};
-use verror::tracing::{Format, LogLayer};
 use verror::VError;
 
 use crate::{duration, logging};

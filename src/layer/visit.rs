@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::record::RecordWriter;
 use super::scratch::Scratch;
-use crate::log::LogRecord;
+use crate::records::LogRecord;
 use crate::ser::ErrorJson;
 
 /// Pass 1: finds the first error field and the event's kind.

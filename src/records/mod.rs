@@ -2,7 +2,7 @@
 //! ecosystems expect: verror's native record, Elastic Common Schema, an
 //! OpenTelemetry log record (OTLP/JSON), and Bunyan.
 //!
-//! One file per concern: the [`Level`], the [`LogFormat`], the [`LogRecord`] and its
+//! One file per concern: the [`Severity`], the [`LogFormat`], the [`LogRecord`] and its
 //! [`LogLine`], one file per schema (native, ECS, OpenTelemetry, Bunyan), the time
 //! stamps and the host name.
 
@@ -23,15 +23,15 @@ use serde_json::Value;
 pub use ecs::ECS_VERSION;
 pub use format::LogFormat;
 pub use record::{LogLine, LogRecord};
-pub use severity::Level;
+pub use severity::Severity;
 pub(crate) use time::Rfc3339;
 
 /// Renders `error` into a whole record of the given format, as a `serde_json::Value`.
 ///
 /// ```
-/// use verror::log::{render, Level, LogFormat, LogRecord};
+/// use verror::records::{render, Severity, LogFormat, LogRecord};
 /// let err = verror::VError::new("disk full");
-/// let v = render(LogFormat::Bunyan, &LogRecord::new(Level::Error, "write failed"), &err);
+/// let v = render(LogFormat::Bunyan, &LogRecord::new(Severity::Error, "write failed"), &err);
 /// assert_eq!(v["level"], 50);
 /// assert_eq!(v["err"]["message"], "disk full");
 /// assert_eq!(v["v"], 0);

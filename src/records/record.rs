@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::format::LogFormat;
 use super::host::hostname;
-use super::severity::Level;
+use super::severity::Severity;
 use super::{bunyan, ecs, native, otel};
 use crate::info::Info;
 
@@ -20,7 +20,7 @@ pub struct LogRecord {
     /// When it happened.
     pub time: SystemTime,
     /// How severe.
-    pub level: Level,
+    pub level: Severity,
     /// The log message.
     pub message: String,
     /// Extra structured fields of the record (not of the error).
@@ -35,7 +35,7 @@ pub struct LogRecord {
 
 impl LogRecord {
     /// A record stamped now, from this process on this host, service `"verror"`.
-    pub fn new(level: Level, message: impl Into<String>) -> LogRecord {
+    pub fn new(level: Severity, message: impl Into<String>) -> LogRecord {
         LogRecord {
             time: SystemTime::now(),
             level,
@@ -61,9 +61,9 @@ impl LogRecord {
     /// whole record, keys in the order the format expects.
     ///
     /// ```
-    /// use verror::log::{Level, LogFormat, LogRecord};
+    /// use verror::records::{Severity, LogFormat, LogRecord};
     /// let err = verror::VError::builder().name("FrameDecodeError").info("conn_id", 7).message("bad frame").build();
-    /// let record = LogRecord::new(Level::Error, "connection failed");
+    /// let record = LogRecord::new(Severity::Error, "connection failed");
     /// let line = serde_json::to_value(record.with_error(LogFormat::Ecs, Some(&err))).unwrap();
     /// assert_eq!(line["error"]["type"], "FrameDecodeError");
     /// assert_eq!(line["verror"]["info"]["conn_id"], 7);

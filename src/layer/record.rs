@@ -15,7 +15,7 @@ use super::text::{write_text, BufText};
 use super::writer::WriteLine;
 use super::OWN_TARGET;
 use crate::info::Info;
-use crate::log::{Level, LogRecord};
+use crate::records::{LogRecord, Severity};
 
 /// Writes records as lines: the format, the writer and what every record carries.
 pub(super) struct RecordWriter {
@@ -58,7 +58,7 @@ impl RecordWriter {
     pub(super) fn start_record<'t>(
         &self,
         record: &mut LogRecord,
-        level: Level,
+        level: Severity,
         target: &'t str,
     ) -> Option<&'t str> {
         record.time = SystemTime::now();

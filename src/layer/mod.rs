@@ -2,7 +2,7 @@
 //! flattened strings (feature `tracing`).
 //!
 //! [`LogLayer`] writes one record per event: a JSON object per line in one of the
-//! [`LogFormat`](crate::log::LogFormat)s of [`crate::log`] (verror's native record,
+//! [`LogFormat`](crate::records::LogFormat)s of [`crate::records`] (verror's native record,
 //! Elastic Common Schema, an OpenTelemetry log record, Bunyan), or human text. An error
 //! recorded as an event field (any `&(dyn Error + 'static)`, a [`VError`](crate::VError)
 //! or not) stays a nested object with its name, message, info and causes
@@ -12,8 +12,8 @@
 //! ```
 //! use tracing_subscriber::layer::SubscriberExt;
 //! use tracing_subscriber::util::SubscriberInitExt;
-//! use verror::log::LogFormat;
-//! use verror::tracing::{as_error, LogBuffer, LogLayer};
+//! use verror::records::LogFormat;
+//! use verror::layer::{as_error, LogBuffer, LogLayer};
 //! use verror::VError;
 //!
 //! // Logs go to stderr by default; this example captures them.
@@ -77,7 +77,7 @@
 //! `suppressed`:
 //!
 //! ```json
-//! {"timestamp":"…","level":"error","message":"suppressed 37 error lines of kind oversized","target":"verror::tracing","kind":"oversized","suppressed":37}
+//! {"timestamp":"…","level":"error","message":"suppressed 37 error lines of kind oversized","target":"verror::layer","kind":"oversized","suppressed":37}
 //! ```
 //!
 //! Events without an error are never limited. [`LogHandle`] counts the error lines
@@ -94,8 +94,8 @@
 //! ignored.
 
 mod format;
-mod layer;
 mod limiter;
+mod log_layer;
 mod record;
 mod scratch;
 mod text;
@@ -105,12 +105,12 @@ mod writer;
 use std::error::Error;
 
 pub use format::Format;
-pub use layer::{LogHandle, LogLayer, LogLayerBuilder};
 pub use limiter::{KindCount, RateLimit};
-pub use writer::{LockedWriter, LogBuffer, MakeWriter};
+pub use log_layer::{LogHandle, LogLayer, LogLayerBuilder};
+pub use writer::LogBuffer;
 
 /// The target of the lines the layer writes itself (the suppression reports):
-/// `verror::tracing`, whichever submodule writes them.
+/// `verror::layer`, whichever submodule writes them.
 const OWN_TARGET: &str = module_path!();
 
 /// Views any error as the `&(dyn Error + 'static)` that `tracing` records as an error
@@ -118,7 +118,7 @@ const OWN_TARGET: &str = module_path!();
 ///
 /// ```
 /// let err = verror::VError::new("disk full");
-/// tracing::error!(error = verror::tracing::as_error(&err), "write failed");
+/// tracing::error!(error = verror::layer::as_error(&err), "write failed");
 /// ```
 pub fn as_error<E: Error + 'static>(error: &E) -> &(dyn Error + 'static) {
     error

@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::log::{Level, LogRecord, Rfc3339};
+use crate::records::{LogRecord, Rfc3339, Severity};
 
 /// `fmt::Write` into a byte buffer.
 pub(super) struct BufText<'a>(pub(super) &'a mut Vec<u8>);
@@ -29,12 +29,12 @@ pub(super) fn write_text(
     compact: bool,
 ) -> fmt::Result {
     let level = match record.level {
-        Level::Trace => "TRACE",
-        Level::Debug => "DEBUG",
-        Level::Info => " INFO",
-        Level::Warn => " WARN",
-        Level::Error => "ERROR",
-        Level::Fatal => "FATAL",
+        Severity::Trace => "TRACE",
+        Severity::Debug => "DEBUG",
+        Severity::Info => " INFO",
+        Severity::Warn => " WARN",
+        Severity::Error => "ERROR",
+        Severity::Fatal => "FATAL",
     };
     write!(out, "{} {level} ", Rfc3339(record.time))?;
     if let Some(target) = target {

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::log::LogFormat;
+use crate::records::LogFormat;
 
 /// What [`LogLayer`](super::LogLayer) writes: a JSON record per line in one of the
 /// [`LogFormat`]s, or human text.
@@ -12,8 +12,8 @@ use crate::log::LogFormat;
 /// `bunyan`, `text` and `compact`:
 ///
 /// ```
-/// use verror::log::LogFormat;
-/// use verror::tracing::Format;
+/// use verror::records::LogFormat;
+/// use verror::layer::Format;
 /// assert_eq!("ecs".parse::<Format>().unwrap(), Format::Json(LogFormat::Ecs));
 /// assert_eq!("text".parse::<Format>().unwrap(), Format::Text);
 /// assert_eq!(Format::from(LogFormat::Bunyan).to_string(), "bunyan");

@@ -6,6 +6,7 @@ use std::io;
 use std::sync::Arc;
 
 use ::tracing::{Event, Subscriber};
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::Context;
 
 use super::format::Format;
@@ -13,8 +14,8 @@ use super::limiter::{Admission, KindCount, RateLimit, RateLimiter};
 use super::record::RecordWriter;
 use super::scratch::with_scratch;
 use super::visit::{Collect, Probe, Render};
-use super::writer::{MakeWriter, WriteLine};
-use crate::log::Level;
+use super::writer::WriteLine;
+use crate::records::Severity;
 
 /// Builds a [`LogLayer`]. Made by [`LogLayer::builder`].
 pub struct LogLayerBuilder {
@@ -37,15 +38,21 @@ impl fmt::Debug for LogLayerBuilder {
 }
 
 impl LogLayerBuilder {
-    /// The record format: a [`LogFormat`](crate::log::LogFormat) or a [`Format`]. Default:
+    /// The record format: a [`LogFormat`](crate::records::LogFormat) or a [`Format`]. Default:
     /// the native JSON record.
     pub fn format(mut self, format: impl Into<Format>) -> LogLayerBuilder {
         self.format = format.into();
         self
     }
 
-    /// Where lines go. Default: `std::io::stderr`.
-    pub fn writer(mut self, writer: impl MakeWriter) -> LogLayerBuilder {
+    /// Where lines go: any tracing-subscriber [`MakeWriter`] (a closure such as
+    /// `std::io::stderr`, a `std::fs::File`, a `Mutex<W>`, tracing-appender's
+    /// non-blocking writer, a [`LogBuffer`](super::LogBuffer)). Each line, its `\n`
+    /// included, goes to the writer in one `write_all` call. Default: `std::io::stderr`.
+    pub fn writer(
+        mut self,
+        writer: impl for<'a> MakeWriter<'a> + Send + Sync + 'static,
+    ) -> LogLayerBuilder {
         self.writer = Box::new(writer);
         self
     }
@@ -163,7 +170,7 @@ impl<S: Subscriber> tracing_subscriber::Layer<S> for LogLayer {
 /// ```
 /// use std::time::Duration;
 /// use tracing_subscriber::layer::SubscriberExt;
-/// use verror::tracing::{as_error, LogBuffer, LogLayer, RateLimit};
+/// use verror::layer::{as_error, LogBuffer, LogLayer, RateLimit};
 ///
 /// let logs = LogBuffer::new();
 /// let layer = LogLayer::builder()
@@ -311,12 +318,12 @@ impl Shared {
     }
 }
 
-fn level_of(level: &::tracing::Level) -> Level {
+fn level_of(level: &::tracing::Level) -> Severity {
     match *level {
-        ::tracing::Level::TRACE => Level::Trace,
-        ::tracing::Level::DEBUG => Level::Debug,
-        ::tracing::Level::INFO => Level::Info,
-        ::tracing::Level::WARN => Level::Warn,
-        _ => Level::Error,
+        ::tracing::Level::TRACE => Severity::Trace,
+        ::tracing::Level::DEBUG => Severity::Debug,
+        ::tracing::Level::INFO => Severity::Info,
+        ::tracing::Level::WARN => Severity::Warn,
+        _ => Severity::Error,
     }
 }

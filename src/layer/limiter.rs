@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::log::Level;
+use crate::records::Severity;
 
 /// At most [`lines`](RateLimit::lines) error lines of one kind per
 /// [`window`](RateLimit::window).
@@ -51,7 +51,7 @@ const OTHER_KIND: &str = "(other)";
 pub(super) struct Suppressed {
     pub(super) kind: String,
     pub(super) count: u64,
-    pub(super) level: Level,
+    pub(super) level: Severity,
 }
 
 /// The limiter's answer for one error line.
@@ -77,13 +77,13 @@ struct KindState {
     in_window: u32,
     /// Suppressed since the last report, and the highest level among them.
     pending: u64,
-    pending_level: Level,
+    pending_level: Severity,
     logged: u64,
     suppressed: u64,
 }
 
 impl KindState {
-    fn new(now: Instant, level: Level) -> KindState {
+    fn new(now: Instant, level: Severity) -> KindState {
         KindState {
             window_start: now,
             in_window: 0,
@@ -136,7 +136,7 @@ impl RateLimiter {
 
     /// Whether an error line of `kind` at `level` may be written, counting it either
     /// way.
-    pub(super) fn admit(&self, kind: &str, level: Level) -> Admission {
+    pub(super) fn admit(&self, kind: &str, level: Severity) -> Admission {
         let now = Instant::now();
         let mut kinds = self.kinds();
         let kind = if kinds.contains_key(kind) || kinds.len() < MAX_KINDS {
