@@ -173,6 +173,8 @@ fn record() -> LogRecord {
         service: "myapp".to_owned(),
         hostname: "host1".to_owned(),
         pid: 4242,
+        target: None,
+        spans: Vec::new(),
     }
 }
 

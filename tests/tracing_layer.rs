@@ -87,6 +87,17 @@ fn parse(line: &str) -> Value {
     serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
 }
 
+/// The one OTLP `LogRecord` of a `LogsData` line.
+fn otel_record(data: &Value) -> &Value {
+    let resource_logs = data["resourceLogs"].as_array().expect("resourceLogs");
+    assert_eq!(resource_logs.len(), 1, "{data}");
+    let scope_logs = &resource_logs[0]["scopeLogs"];
+    assert_eq!(scope_logs[0]["scope"]["name"], "verror");
+    let records = scope_logs[0]["logRecords"].as_array().expect("logRecords");
+    assert_eq!(records.len(), 1, "{data}");
+    &records[0]
+}
+
 /// The OTLP attributes of a record as a `key -> AnyValue` map.
 fn attributes(record: &Value) -> serde_json::Map<String, Value> {
     record["attributes"]
@@ -102,9 +113,11 @@ macro_rules! snapshot {
         insta::with_settings!({
             filters => vec![
                 (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", "[time]"),
-                (r#""timeUnixNano":"\d+""#, r#""timeUnixNano":"[nanos]""#),
+                (r#""(timeUnixNano|observedTimeUnixNano)":"\d+""#, r#""$1":"[nanos]""#),
+                (r#""key":"process.pid","value":\{"intValue":"\d+"\}"#, r#""key":"process.pid","value":{"intValue":"[pid]"}"#),
                 (r#""(pid|process\.pid)":\d+"#, r#""$1":"[pid]""#),
                 (r#""(hostname|host\.hostname)":"[^"]*""#, r#""$1":"[hostname]""#),
+                (r#""key":"host.name","value":\{"stringValue":"[^"]*"\}"#, r#""key":"host.name","value":{"stringValue":"[hostname]"}"#),
                 (r"tests/tracing_layer\.rs:\d+:\d+", "[location]"),
             ],
         }, {
@@ -162,15 +175,17 @@ fn ecs_record() {
     assert_eq!(record["service.name"], "demo");
     assert_eq!(record["log.logger"], "tracing_layer");
     assert!(record.get("target").is_none());
-    assert_eq!(record["conn_id"], 7);
-    assert_eq!(record["closing"], true);
+    // Our own fields live under the namespace, ECS's at the top.
+    assert!(record.get("conn_id").is_none());
+    assert_eq!(record["verror"]["conn_id"], 7);
+    assert_eq!(record["verror"]["closing"], true);
     assert_eq!(record["error"]["type"], "FrameDecodeError");
     assert_eq!(record["error"]["message"], STORY);
     let stack = record["error"]["stack_trace"].as_str().unwrap();
     assert!(
-        stack.starts_with(&format!(
-            "FrameDecodeError: {STORY}\n    at tests/tracing_layer.rs:"
-        )),
+        stack.starts_with(
+            "FrameDecodeError: connection 7 from 127.0.0.1:50412, frame 3\n    at tests/tracing_layer.rs:"
+        ),
         "{stack}"
     );
     assert!(
@@ -185,7 +200,15 @@ fn ecs_record() {
 #[test]
 fn opentelemetry_record() {
     let line = one_error_line(LogFormat::OpenTelemetry);
-    let record = parse(&line);
+    let data = parse(&line);
+    let resource = attributes(&data["resourceLogs"][0]["resource"]);
+    assert_eq!(resource["service.name"], json!({"stringValue": "demo"}));
+    assert_eq!(
+        data["resourceLogs"][0]["scopeLogs"][0]["scope"]["version"],
+        env!("CARGO_PKG_VERSION")
+    );
+    let record = otel_record(&data);
+    assert_eq!(record["observedTimeUnixNano"], record["timeUnixNano"]);
     assert!(record["timeUnixNano"]
         .as_str()
         .unwrap()
@@ -194,9 +217,8 @@ fn opentelemetry_record() {
     assert_eq!(record["severityNumber"], 17);
     assert_eq!(record["severityText"], "ERROR");
     assert_eq!(record["body"], json!({"stringValue": "frame rejected"}));
-    let attributes = attributes(&record);
-    // Keys are unique: the `conn_id` field and the error's `conn_id` info give one
-    // attribute.
+    let attributes = attributes(record);
+    // Keys are unique.
     assert_eq!(
         attributes.len(),
         record["attributes"].as_array().unwrap().len(),
@@ -215,13 +237,22 @@ fn opentelemetry_record() {
         .unwrap();
     assert!(stack.contains("\ncaused by: FrameError: "), "{stack}");
     assert_eq!(
-        attributes["target"],
+        attributes["code.namespace"],
         json!({"stringValue": "tracing_layer"})
     );
     assert_eq!(attributes["conn_id"], json!({"intValue": "7"}));
     assert_eq!(attributes["closing"], json!({"boolValue": true}));
     assert_eq!(attributes["ratio"], json!({"doubleValue": 0.5}));
-    assert_eq!(attributes["declared_len"], json!({"intValue": "5000000"}));
+    // The merged info is one attribute, never spread among the others.
+    assert!(attributes.get("declared_len").is_none());
+    let info = attributes["verror.info"]["kvlistValue"]["values"]
+        .as_array()
+        .unwrap();
+    assert!(
+        info.iter()
+            .any(|kv| kv["key"] == "declared_len" && kv["value"]["intValue"] == "5000000"),
+        "{line}"
+    );
     // The whole chain, as an OTLP key-value list.
     let chain = &attributes["verror.error"]["kvlistValue"]["values"];
     assert!(
@@ -254,8 +285,16 @@ fn bunyan_record() {
         "{stack}"
     );
     assert!(!stack.contains("caused by"), "{stack}");
-    assert_eq!(record["err"]["info"]["frame_index"], 3);
-    assert_eq!(record["err"]["verror"]["cause"]["name"], "FrameError");
+    // The merged info is flat; the nested chain stays in the other formats.
+    assert_eq!(record["frame_index"], 3);
+    assert_eq!(record["declared_len"], 5_000_000);
+    let err_keys: Vec<&str> = record["err"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(err_keys, ["message", "name", "stack"]);
     snapshot!("bunyan", line);
 }
 
@@ -609,7 +648,11 @@ fn formats_parse_from_their_names() {
         Format::Json(LogFormat::OpenTelemetry)
     );
     let err = "xml".parse::<Format>().unwrap_err();
-    assert_eq!(err.name(), "LogFormatError");
+    assert_eq!(err.name(), "InvalidValue");
+    assert_eq!(
+        err.to_string(),
+        r#"unknown log format "xml" (expected one of: json, ecs, otel, bunyan, text, compact)"#
+    );
     assert_eq!(
         verror::info(&err).get("expected"),
         Some(&json!(["json", "ecs", "otel", "bunyan", "text", "compact"]))

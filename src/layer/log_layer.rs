@@ -5,9 +5,11 @@ use std::fmt;
 use std::io;
 use std::sync::Arc;
 
+use ::tracing::span::{Attributes, Id, Record};
 use ::tracing::{Event, Subscriber};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
 
 use super::format::Format;
 use super::limiter::{Admission, KindCount, RateLimit, RateLimiter};
@@ -15,7 +17,8 @@ use super::record::RecordWriter;
 use super::scratch::with_scratch;
 use super::visit::{Collect, Probe, Render};
 use super::writer::WriteLine;
-use crate::records::Severity;
+use crate::info::Info;
+use crate::records::{Severity, SpanRecord};
 
 /// Builds a [`LogLayer`]. Made by [`LogLayer::builder`].
 pub struct LogLayerBuilder {
@@ -158,9 +161,44 @@ impl Drop for LogLayer {
     }
 }
 
-impl<S: Subscriber> tracing_subscriber::Layer<S> for LogLayer {
-    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        self.shared.on_event(event);
+/// The fields of a span, kept in its extensions from its creation on.
+struct SpanFields(Info);
+
+impl<S> tracing_subscriber::Layer<S> for LogLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut fields = Info::new();
+        attrs.record(&mut Collect::span(&mut fields));
+        span.extensions_mut().insert(SpanFields(fields));
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut extensions = span.extensions_mut();
+        if let Some(SpanFields(fields)) = extensions.get_mut::<SpanFields>() {
+            values.record(&mut Collect::span(fields));
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        self.shared.on_event(event, |spans| {
+            let Some(scope) = ctx.event_scope(event) else {
+                return;
+            };
+            for span in scope.from_root() {
+                let extensions = span.extensions();
+                spans.push(SpanRecord {
+                    name: span.name().to_owned(),
+                    fields: extensions
+                        .get::<SpanFields>()
+                        .map(|SpanFields(fields)| fields.clone())
+                        .unwrap_or_default(),
+                });
+            }
+        });
     }
 }
 
@@ -251,7 +289,9 @@ struct Shared {
 }
 
 impl Shared {
-    fn on_event(&self, event: &Event<'_>) {
+    /// Handles `event`; `spans` adds the spans it was written in, outermost first,
+    /// once the event is admitted.
+    fn on_event(&self, event: &Event<'_>, spans: impl FnOnce(&mut Vec<SpanRecord>)) {
         let metadata = event.metadata();
         let level = level_of(metadata.level());
         with_scratch(|scratch| {
@@ -286,11 +326,8 @@ impl Shared {
             let target = self
                 .records
                 .start_record(&mut scratch.record, level, metadata.target());
-            event.record(&mut Collect {
-                record: &mut scratch.record,
-                primary,
-                reserved: self.records.format().reserved(),
-            });
+            spans(&mut scratch.record.spans);
+            event.record(&mut Collect::event(&mut scratch.record, primary));
 
             // Pass 3: render, with the error borrowed while the event lends it.
             match primary {

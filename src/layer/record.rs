@@ -53,7 +53,7 @@ impl RecordWriter {
     }
 
     /// Starts `record` afresh for a line at `level` from `target`: the time, an empty
-    /// message and fields, the service and, in JSON, the target field. Returns the
+    /// message, no fields or spans, the service and, in JSON, the target. Returns the
     /// target to print in text formats.
     pub(super) fn start_record<'t>(
         &self,
@@ -65,16 +65,13 @@ impl RecordWriter {
         record.level = level;
         record.message.clear();
         record.fields = Info::new();
+        record.spans.clear();
         // The scratch record keeps its service from line to line; copy it only once.
         if record.service != self.service {
             record.service.clone_from(&self.service);
         }
         let json = matches!(self.format, Format::Json(_));
-        if self.target && json {
-            record
-                .fields
-                .insert(self.format.target_key(), Value::String(target.to_owned()));
-        }
+        record.target = (self.target && json).then(|| target.to_owned());
         (self.target && !json).then_some(target)
     }
 

@@ -1,11 +1,14 @@
 //! The human text formats, [`Format::Text`](super::Format::Text) and
-//! [`Format::Compact`](super::Format::Compact).
+//! [`Format::Compact`](super::Format::Compact). Every control character of every name,
+//! key, value, message and error text is escaped (`\n`, `\u{1b}`), so no logged text
+//! can forge a line or drive a terminal.
 
 use std::error::Error;
 use std::fmt;
 
 use serde_json::Value;
 
+use crate::escape::{is_unsafe, write_escaped, Escaped};
 use crate::records::{LogRecord, Rfc3339, Severity};
 
 /// `fmt::Write` into a byte buffer.
@@ -18,9 +21,9 @@ impl fmt::Write for BufText<'_> {
     }
 }
 
-/// `2026-11-26T06:06:23.123Z ERROR target: message key=value ...`, then for an error
-/// either ` error="Name: message"` (compact) or the whole message and the report,
-/// indented below.
+/// `2026-11-26T06:06:23.123Z ERROR span{k=v}:span2: target: message key=value ...`,
+/// then for an error either ` error="Name: message"` (compact) or the whole message
+/// and the report, indented below.
 pub(super) fn write_text(
     out: &mut dyn fmt::Write,
     record: &LogRecord,
@@ -37,79 +40,129 @@ pub(super) fn write_text(
         Severity::Fatal => "FATAL",
     };
     write!(out, "{} {level} ", Rfc3339(record.time))?;
-    if let Some(target) = target {
-        write!(out, "{target}: ")?;
+    for span in &record.spans {
+        write_escaped(out, &span.name)?;
+        if !span.fields.is_empty() {
+            out.write_char('{')?;
+            for (i, (key, value)) in span.fields.iter().enumerate() {
+                if i > 0 {
+                    out.write_char(' ')?;
+                }
+                write!(out, "{}=", Escaped(key))?;
+                write_text_value(out, value)?;
+            }
+            out.write_char('}')?;
+        }
+        out.write_str(": ")?;
     }
-    out.write_str(&record.message)?;
+    if let Some(target) = target {
+        write!(out, "{}: ", Escaped(target))?;
+    }
+    write_escaped(out, &record.message)?;
     for (key, value) in record.fields.iter() {
-        write!(out, " {key}=")?;
+        write!(out, " {}=", Escaped(key))?;
         write_text_value(out, value)?;
     }
     let Some(error) = error else {
         return Ok(());
     };
     let name = crate::chain::Level::new(error, None).name;
+    let mut story = String::new();
+    story.push_str(name);
+    story.push_str(": ");
+    crate::fmt::write_message(&mut story, error)?;
     if compact {
-        let mut story = String::new();
-        story.push_str(name);
-        story.push_str(": ");
-        crate::fmt::write_message(&mut story, error)?;
         out.write_str(" error=")?;
         return write_text_value(out, &Value::String(story));
     }
     out.write_str("\n  error: ")?;
-    crate::fmt::write_message(
-        &mut Indented {
-            out: &mut *out,
-            rest: "\n         ",
-        },
-        error,
-    )?;
+    write_escaped(out, &story[name.len() + 2..])?;
     let mut report = String::new();
     crate::fmt::write_report(&mut report, error)?;
     for line in report.lines() {
         if line.is_empty() {
             out.write_str("\n  │")?;
         } else {
-            write!(out, "\n  │ {line}")?;
+            write!(out, "\n  │ {}", Escaped(line))?;
         }
     }
     Ok(())
 }
 
-/// Continues each further line of what is written with `rest`.
-struct Indented<'a> {
-    out: &'a mut dyn fmt::Write,
-    rest: &'a str,
-}
-
-impl fmt::Write for Indented<'_> {
-    fn write_str(&mut self, text: &str) -> fmt::Result {
-        let mut lines = text.split('\n');
-        self.out.write_str(lines.next().unwrap_or(""))?;
-        for line in lines {
-            self.out.write_str(self.rest)?;
-            self.out.write_str(line)?;
-        }
-        Ok(())
-    }
-}
-
-/// A field value as text: a plain string bare, one with spaces, quotes, `=` or control
-/// characters quoted as JSON, anything else as compact JSON.
+/// A field value as text: a plain string bare; one with spaces, quotes, `=` or unsafe
+/// characters quoted and escaped as Rust writes strings (`"a\nb"`); anything else as
+/// compact JSON with its unsafe characters escaped.
 fn write_text_value(out: &mut dyn fmt::Write, value: &Value) -> fmt::Result {
     match value {
         Value::String(text) => {
             let plain = !text.is_empty()
                 && !text
                     .chars()
-                    .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '=');
+                    .any(|c| c.is_whitespace() || is_unsafe(c) || c == '"' || c == '=');
             if plain {
                 out.write_str(text)
             } else {
-                write!(out, "{value}")
+                write!(out, "\"")?;
+                for c in text.chars() {
+                    match c {
+                        '"' => out.write_str("\\\"")?,
+                        '\\' => out.write_str("\\\\")?,
+                        c if is_unsafe(c) => {
+                            for e in c.escape_debug() {
+                                out.write_char(e)?;
+                            }
+                        }
+                        c => out.write_char(c)?,
+                    }
+                }
+                write!(out, "\"")
             }
         }
-        _ => write!(out, "{value}"),
+        _ => write!(out, "{}", Escaped(&value.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::SpanRecord;
+
+    #[test]
+    fn every_text_is_escaped() {
+        let mut record = LogRecord::new(Severity::Error, "line\nforged \u{1b}[2J")
+            .field("k\u{202e}", "v\r\n")
+            .field("obj", serde_json::json!({"a": "\u{202e}x"}));
+        let mut fields = crate::Info::new();
+        fields.insert("id", Value::String("a\nb".into()));
+        record.spans.push(SpanRecord {
+            name: "req\n".into(),
+            fields,
+        });
+        let err = crate::VError::builder()
+            .name("Bad\u{1b}Name")
+            .message("multi\nline")
+            .backtrace(false)
+            .build();
+        for compact in [true, false] {
+            let mut out = String::new();
+            write_text(&mut out, &record, Some("t\n"), Some(&err), compact).unwrap();
+            let first = out.lines().next().unwrap();
+            assert!(
+                first.contains(r#"req\n{id="a\nb"}: t\n: line\nforged \u{1b}[2J"#),
+                "{first}"
+            );
+            assert!(first.contains(r#"k\u{202e}="v\r\n""#), "{first}");
+            assert!(first.contains(r#"obj={"a":"\u{202e}x"}"#), "{first}");
+            assert!(!out.contains('\u{1b}') && !out.contains('\u{202e}') && !out.contains('\r'));
+            if compact {
+                assert_eq!(out.lines().count(), 1, "{out}");
+                assert!(
+                    first.ends_with(r#"error="Bad\u{1b}Name: multi\nline""#),
+                    "{first}"
+                );
+            } else {
+                assert!(out.contains(r"  error: multi\nline"), "{out}");
+            }
+        }
     }
 }

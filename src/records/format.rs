@@ -53,13 +53,11 @@ impl FromStr for LogFormat {
             "ecs" => Ok(LogFormat::Ecs),
             "otel" | "opentelemetry" => Ok(LogFormat::OpenTelemetry),
             "bunyan" => Ok(LogFormat::Bunyan),
-            _ => Err(crate::VError::builder()
-                .name("LogFormatError")
-                .info("given", text)
-                .info("expected", ["json", "ecs", "otel", "bunyan"])
-                .message(format!("unknown log format {text:?}"))
-                .backtrace(false)
-                .build()),
+            _ => Err(crate::choice::unknown_value(
+                "log format",
+                text,
+                &LogFormat::ALL.map(LogFormat::as_str),
+            )),
         }
     }
 }

@@ -6,23 +6,29 @@
 //! [`LogLine`], one file per schema (native, ECS, OpenTelemetry, Bunyan), the time
 //! stamps and the host name.
 
+mod budget;
 mod bunyan;
 mod ecs;
 mod format;
 mod host;
+mod keys;
 mod native;
 mod otel;
 mod record;
 mod severity;
+mod stack;
 mod time;
+mod trace;
 
 use std::error::Error;
 
 use serde_json::Value;
 
+pub(crate) use budget::chain_json;
+pub use budget::DEFAULT_MAX_RECORD_BYTES;
 pub use ecs::ECS_VERSION;
 pub use format::LogFormat;
-pub use record::{LogLine, LogRecord};
+pub use record::{LogLine, LogRecord, SpanRecord};
 pub use severity::Severity;
 pub(crate) use time::Rfc3339;
 

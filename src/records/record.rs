@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
+use super::budget::{Budget, DEFAULT_MAX_RECORD_BYTES};
 use super::format::LogFormat;
 use super::host::hostname;
 use super::severity::Severity;
@@ -31,6 +32,20 @@ pub struct LogRecord {
     pub hostname: String,
     /// The process id.
     pub pid: u32,
+    /// Where the record comes from: a module path such as `tracing`'s target (native
+    /// `target`, ECS `log.logger`, OpenTelemetry `code.namespace`, Bunyan `target`).
+    pub target: Option<String>,
+    /// The spans the record was written in, outermost first.
+    pub spans: Vec<SpanRecord>,
+}
+
+/// A span a record was written in: its name and fields.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SpanRecord {
+    /// The span's name (`info_span!("req", ..)`: `req`).
+    pub name: String,
+    /// The span's fields.
+    pub fields: Info,
 }
 
 impl LogRecord {
@@ -44,6 +59,8 @@ impl LogRecord {
             service: "verror".to_owned(),
             hostname: hostname().to_owned(),
             pid: std::process::id(),
+            target: None,
+            spans: Vec::new(),
         }
     }
 
@@ -77,7 +94,17 @@ impl LogRecord {
             format,
             record: self,
             error,
+            max_bytes: DEFAULT_MAX_RECORD_BYTES,
         }
+    }
+
+    /// The fields of the innermost span that has `key`: span context such as
+    /// `trace_id`, looked up from the inside out.
+    pub(super) fn span_field(&self, key: &str) -> Option<&Value> {
+        self.spans
+            .iter()
+            .rev()
+            .find_map(|span| span.fields.get(key))
     }
 }
 
@@ -87,9 +114,35 @@ pub struct LogLine<'a> {
     pub(super) format: LogFormat,
     pub(super) record: &'a LogRecord,
     pub(super) error: Option<&'a (dyn Error + 'static)>,
+    pub(super) max_bytes: usize,
 }
 
 impl LogLine<'_> {
+    /// Caps the record at about `max_bytes` of JSON (default
+    /// [`DEFAULT_MAX_RECORD_BYTES`], 64 KiB): the message, each field value, the info,
+    /// the stack text and the chain's JSON each get a share, and what passes its
+    /// share is cut with a marker. The record stays valid JSON.
+    ///
+    /// ```
+    /// use verror::records::{LogFormat, LogRecord, Severity};
+    /// let err = verror::VError::builder().info("key", "k".repeat(1 << 20)).message("lookup failed").build();
+    /// let record = LogRecord::new(Severity::Error, "x".repeat(1 << 20));
+    /// for format in LogFormat::ALL {
+    ///     let line = record.with_error(format, Some(&err)).max_bytes(16 * 1024).to_json_line();
+    ///     assert!(line.len() <= 16 * 1024, "{format}: {} bytes", line.len());
+    ///     serde_json::from_str::<serde_json::Value>(&line).unwrap();
+    /// }
+    /// ```
+    pub fn max_bytes(mut self, max_bytes: usize) -> Self {
+        self.max_bytes = max_bytes;
+        self
+    }
+
+    /// The shares of the record's cap.
+    pub(super) fn budget(&self) -> Budget {
+        Budget::of(self.max_bytes)
+    }
+
     /// The record as a `serde_json::Value` (whose objects sort their keys).
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
@@ -112,14 +165,6 @@ impl Serialize for LogLine<'_> {
         }
         map.end()
     }
-}
-
-/// Writes the record's fields as entries of `map`.
-pub(super) fn fields<M: SerializeMap>(map: &mut M, fields: &Info) -> Result<(), M::Error> {
-    for (key, value) in fields.iter() {
-        map.serialize_entry(key, value)?;
-    }
-    Ok(())
 }
 
 /// The name of the outermost level of a chain.
