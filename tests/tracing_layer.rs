@@ -658,3 +658,229 @@ fn formats_parse_from_their_names() {
         Some(&json!(["json", "ecs", "otel", "bunyan", "text", "compact"]))
     );
 }
+
+/// A MultiError holding a MultiError and a chain.
+fn nested_multi() -> VError {
+    let leaf = |name: &str| {
+        VError::builder()
+            .name(name.to_owned())
+            .message(format!("{name} failed"))
+            .backtrace(false)
+            .build()
+    };
+    let inner = VError::builder()
+        .errors([leaf("ShardA"), leaf("ShardB")])
+        .backtrace(false)
+        .build();
+    VError::builder()
+        .errors([
+            inner,
+            VError::builder()
+                .cause(leaf("Disk"))
+                .message("replica")
+                .backtrace(false)
+                .build(),
+        ])
+        .backtrace(false)
+        .build()
+}
+
+/// A chain `depth` levels deep, deeper than OTLP's nesting limit allows as values.
+fn deep_chain(depth: usize) -> VError {
+    let mut err = VError::builder()
+        .name("Root")
+        .message("bottom")
+        .backtrace(false)
+        .build();
+    for i in 0..depth {
+        err = VError::builder()
+            .cause(err)
+            .info("level", i)
+            .message(format!("level {i}"))
+            .backtrace(false)
+            .build();
+    }
+    err
+}
+
+/// An error whose info holds a value nested 100 deep and a 1 MiB string.
+fn huge_info() -> VError {
+    let mut nested = json!(1);
+    for _ in 0..100 {
+        nested = json!([nested]);
+    }
+    VError::builder()
+        .name("LookupError")
+        .info("nested", nested)
+        .info("key", "k".repeat(1 << 20))
+        .message(format!("no entry for {}", "k".repeat(1 << 20)))
+        .backtrace(false)
+        .build()
+}
+
+/// Every shape of record the layer writes in `format`, inside two spans that carry a
+/// trace context: an event without an error, the frame error, nested MultiErrors, a
+/// chain deeper than OTLP's nesting limit, huge and deeply nested info, a foreign
+/// error, and fields named like the keys each format writes itself.
+fn record_shapes(format: LogFormat) -> Vec<String> {
+    let (lines, _) = capture(format, None, || {
+        let conn = tracing::info_span!(
+            "conn",
+            conn_id = 7u64,
+            trace_id = "4bf92f3577b34da6a3ce929d0e0e4736",
+            span_id = "00f067aa0ba902b7"
+        );
+        let _conn = conn.enter();
+        let request = tracing::info_span!("req", request_id = 42u64, name = "lookup");
+        let _request = request.enter();
+        tracing::info!(answered = 3u64, "served");
+        log_frame_rejected();
+        tracing::error!(error = as_error(&nested_multi()), "batch failed");
+        tracing::error!(error = as_error(&deep_chain(60)), "deep");
+        tracing::error!(error = as_error(&huge_info()), "huge");
+        tracing::warn!(
+            error = as_error(&io::Error::other("disk on fire")),
+            "foreign"
+        );
+        tracing::warn!(
+            level = "mine",
+            msg = "mine",
+            time = 1u64,
+            v = 1u64,
+            exception.r#type = "spoof",
+            verror.info = "spoof",
+            spans = "mine",
+            error = "a string, not an error",
+            "reserved names"
+        );
+    });
+    assert_eq!(lines.len(), 7, "{lines:#?}");
+    lines
+}
+
+/// Fails under CI (where every tool must be installed), else prints why the test is
+/// skipped.
+fn skip_or_fail(reason: &str) {
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{reason}");
+    }
+    eprintln!("skipped: {reason}");
+}
+
+/// Writes `lines` to a fresh file in the temporary directory.
+fn lines_file(name: &str, lines: &[String]) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("verror-{name}-{}.jsonl", std::process::id()));
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    path
+}
+
+fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn every_record_shape_stays_within_its_cap_and_has_unique_keys() {
+    for format in LogFormat::ALL {
+        for line in record_shapes(format) {
+            assert!(
+                line.len() <= verror::records::DEFAULT_MAX_RECORD_BYTES,
+                "{format}: {} bytes",
+                line.len()
+            );
+            // serde_json's `Value` keeps the last of duplicate keys: check the raw line.
+            assert_no_duplicate_keys(&line);
+        }
+    }
+}
+
+/// Fails if any JSON object in `line` has a key twice.
+fn assert_no_duplicate_keys(line: &str) {
+    struct Unique;
+    impl<'de> serde::de::Visitor<'de> for Unique {
+        type Value = Unique;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Unique, A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if !seen.insert(key.clone()) {
+                    return Err(serde::de::Error::custom(format!("duplicate key {key:?}")));
+                }
+                map.next_value::<Unique>()?;
+            }
+            Ok(Unique)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Unique, A::Error> {
+            while seq.next_element::<Unique>()?.is_some() {}
+            Ok(Unique)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_unit<E>(self) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+    }
+    impl<'de> serde::Deserialize<'de> for Unique {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Unique, D::Error> {
+            d.deserialize_any(Unique)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(line);
+    if let Err(err) = <Unique as serde::Deserialize>::deserialize(&mut de) {
+        panic!("{err}: {line}");
+    }
+}
+
+#[test]
+fn otel_lines_decode_as_logs_data_and_export_requests() {
+    let lines = record_shapes(LogFormat::OpenTelemetry);
+    let path = lines_file("otlp", &lines);
+    let output = std::process::Command::new("python3")
+        .arg(fixture("otlp_decode.py"))
+        .arg(&path)
+        .output();
+    let _ = std::fs::remove_file(&path);
+    let output = match output {
+        Ok(output) => output,
+        Err(err) => return skip_or_fail(&format!("cannot run python3: {err}")),
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if output.status.code() == Some(3) {
+        return skip_or_fail(&format!("{stdout} (pip install opentelemetry-proto)"));
+    }
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // What the protobuf parser read is what we wrote.
+    let decoded: Vec<Value> = stdout.lines().map(parse).collect();
+    assert_eq!(decoded.len(), lines.len(), "{stdout}");
+    for (line, decoded) in lines.iter().zip(&decoded) {
+        let data = parse(line);
+        let record = otel_record(&data);
+        assert_eq!(
+            decoded["attributes"],
+            record["attributes"].as_array().unwrap().len(),
+            "{line}"
+        );
+        assert_eq!(decoded["body"], record["body"]["stringValue"]);
+        assert_eq!(decoded["severity"], record["severityNumber"]);
+        assert_eq!(decoded["scope"], "verror");
+        assert!(decoded["trace_id"].as_u64().unwrap() > 0, "{line}");
+    }
+}

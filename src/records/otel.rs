@@ -32,11 +32,12 @@ pub(super) const RESERVED: &[&str] = &[
     "verror.error",
 ];
 
-/// The deepest JSON nesting written as `AnyValue`s: a `LogsData` reaches an
-/// attribute's value at message depth 6, and each JSON object below adds 3 (an
-/// `AnyValue`, its `KeyValueList`, a `KeyValue`), so 30 levels stay within protobuf's
-/// limit of 100.
-pub(super) const MAX_NESTING: usize = 30;
+/// The deepest JSON nesting written as `AnyValue`s. A `LogsData` reaches an
+/// attribute's value at message depth 6 (JSON depth 10), and each JSON object below
+/// adds 3 messages (an `AnyValue`, its `KeyValueList`, a `KeyValue`) and 4 JSON levels:
+/// 24 levels stay within protobuf's limit of 100 messages (78) and within the 128
+/// JSON levels that readers such as serde_json accept (106).
+pub(super) const MAX_NESTING: usize = 24;
 
 /// Writes the entries of an OTLP/JSON `LogsData` message holding the record.
 pub(super) fn write<M: SerializeMap>(map: &mut M, line: &LogLine<'_>) -> Result<(), M::Error> {
