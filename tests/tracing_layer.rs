@@ -408,7 +408,7 @@ fn rate_limit_suppresses_per_kind_and_reports_on_flush() {
     assert_eq!(reports[0]["level"], "warn");
     assert_eq!(
         reports[0]["message"],
-        "suppressed 1 error line of kind TimeoutError"
+        "suppressed 1 line of kind TimeoutError"
     );
     assert_eq!(reports[1]["kind"], "oversized");
     assert_eq!(reports[1]["suppressed"], 7);
@@ -416,7 +416,7 @@ fn rate_limit_suppresses_per_kind_and_reports_on_flush() {
     assert_eq!(reports[1]["target"], "verror::layer");
     assert_eq!(
         reports[1]["message"],
-        "suppressed 7 error lines of kind oversized"
+        "suppressed 7 lines of kind oversized"
     );
     assert!(reports.iter().all(|r| r.get("error").is_none()));
     assert!(lines.last().unwrap().contains("\"suppressed\":7"));
@@ -449,15 +449,41 @@ fn rate_limit_suppresses_per_kind_and_reports_on_flush() {
     );
 }
 
+/// A clock that tests move by hand.
+#[derive(Clone)]
+struct FrozenClock(Arc<std::sync::Mutex<std::time::Instant>>);
+
+impl FrozenClock {
+    fn new() -> FrozenClock {
+        FrozenClock(Arc::new(std::sync::Mutex::new(std::time::Instant::now())))
+    }
+
+    fn now(&self) -> std::time::Instant {
+        *self.0.lock().unwrap()
+    }
+
+    fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+/// A layer writing native records to `logs` under `limit`, on `clock`.
+fn limited_layer(logs: &LogBuffer, limit: RateLimit, clock: &FrozenClock) -> LogLayer {
+    let clock = clock.clone();
+    LogLayer::builder()
+        .writer(logs.clone())
+        .rate_limit(Some(limit))
+        .clock(move || clock.now())
+        .build()
+}
+
 #[test]
 fn rate_limit_reports_when_the_window_rolls_over() {
     let err = frame_error();
-    let window = Duration::from_millis(300);
+    let window = Duration::from_secs(1);
+    let clock = FrozenClock::new();
     let logs = LogBuffer::new();
-    let layer = LogLayer::builder()
-        .writer(logs.clone())
-        .rate_limit(Some(RateLimit::new(1, window)))
-        .build();
+    let layer = limited_layer(&logs, RateLimit::new(1, window), &clock);
     let handle = layer.handle();
     let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
     tracing::dispatcher::with_default(&dispatch, || {
@@ -466,7 +492,7 @@ fn rate_limit_reports_when_the_window_rolls_over() {
         }
     });
     assert_eq!(logs.lines().len(), 1);
-    std::thread::sleep(window + Duration::from_millis(50));
+    clock.advance(window);
     tracing::dispatcher::with_default(&dispatch, || {
         tracing::error!(error = as_error(&err), n = 4, "frame rejected");
     });
@@ -485,6 +511,100 @@ fn rate_limit_reports_when_the_window_rolls_over() {
     assert_eq!(logs.contents(), "");
     assert_eq!(handle.logged("FrameDecodeError"), 2);
     assert_eq!(handle.suppressed("FrameDecodeError"), 2);
+}
+
+#[test]
+fn the_summary_arrives_after_the_window_before_any_later_event() {
+    let err = frame_error();
+    let window = Duration::from_secs(1);
+    let clock = FrozenClock::new();
+    let logs = LogBuffer::new();
+    let layer = limited_layer(&logs, RateLimit::new(2, window), &clock);
+    let handle = layer.handle();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    let burst = || {
+        tracing::dispatcher::with_default(&dispatch, || {
+            for _ in 0..5 {
+                tracing::error!(error = as_error(&err), kind = "oversized", "frame rejected");
+            }
+        })
+    };
+    burst();
+    assert_eq!(logs.take().lines().count(), 2);
+    // Within the window, nothing is due: neither a tick nor another event reports.
+    clock.advance(window / 2);
+    handle.tick();
+    tracing::dispatcher::with_default(&dispatch, || tracing::info!("still serving"));
+    let lines = logs.take();
+    assert_eq!(lines.lines().count(), 1, "{lines}");
+    // The window closed: the next event of any kind comes after the report.
+    clock.advance(window / 2);
+    tracing::dispatcher::with_default(&dispatch, || tracing::info!(n = 1, "an unrelated event"));
+    let records: Vec<Value> = logs.take().lines().map(parse).collect();
+    assert_eq!(records.len(), 2, "{records:#?}");
+    assert_eq!(records[0]["suppressed"], 3);
+    assert_eq!(records[0]["kind"], "oversized");
+    assert_eq!(records[1]["n"], 1);
+    // With no event at all, the periodic tick writes it.
+    burst();
+    logs.clear();
+    clock.advance(window);
+    handle.tick();
+    let records: Vec<Value> = logs.take().lines().map(parse).collect();
+    assert_eq!(records.len(), 1, "{records:#?}");
+    assert_eq!(records[0]["suppressed"], 3);
+    handle.tick();
+    assert_eq!(logs.contents(), "");
+    // At shutdown, reports come before the last line, window closed or not.
+    burst();
+    logs.clear();
+    handle.report_eagerly();
+    tracing::dispatcher::with_default(&dispatch, || tracing::info!("server stopped"));
+    let records: Vec<Value> = logs.take().lines().map(parse).collect();
+    assert_eq!(records.len(), 2, "{records:#?}");
+    assert_eq!(records[0]["suppressed"], 3);
+    assert_eq!(records[1]["message"], "server stopped");
+}
+
+#[test]
+fn every_event_at_warn_and_above_is_limited_by_lines_and_bytes() {
+    let clock = FrozenClock::new();
+    let logs = LogBuffer::new();
+    // Lines are plenty; 100 KB payloads meet the byte budget first.
+    let limit = RateLimit::new(1000, Duration::from_secs(1))
+        .bytes(256 * 1024)
+        .total_bytes(1 << 20);
+    let layer = limited_layer(&logs, limit, &clock);
+    let handle = layer.handle();
+    let payload = "p".repeat(100_000);
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for _ in 0..50 {
+            // No error field: the panic hook's kind of event.
+            tracing::error!(kind = "panic", "panicked: {payload}");
+        }
+        for _ in 0..50 {
+            // Neither kind nor error: the target is the kind.
+            tracing::warn!("slow: {payload}");
+        }
+        for _ in 0..5 {
+            tracing::info!("info lines are not limited");
+        }
+    });
+    let contents = logs.contents();
+    let lines: Vec<&str> = contents.lines().collect();
+    // Each kind: within its 256 KiB, every line counted as written or suppressed.
+    for (needle, kind) in [("panicked: ", "panic"), ("slow: ", "tracing_layer")] {
+        let written: Vec<&&str> = lines.iter().filter(|l| l.contains(needle)).collect();
+        let bytes: usize = written.iter().map(|l| l.len() + 1).sum();
+        assert!(bytes <= 256 * 1024, "{kind}: {bytes} bytes");
+        assert!(written.len() < 50, "{kind}: nothing suppressed");
+        assert_eq!(handle.logged(kind), written.len() as u64);
+        assert_eq!(handle.suppressed(kind), 50 - written.len() as u64);
+    }
+    assert_eq!(
+        lines.iter().filter(|l| l.contains("not limited")).count(),
+        5
+    );
 }
 
 #[test]

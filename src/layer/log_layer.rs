@@ -4,6 +4,7 @@
 use std::fmt;
 use std::io;
 use std::sync::Arc;
+use std::time::Instant;
 
 use ::tracing::span::{Attributes, Id, Record};
 use ::tracing::{Event, Subscriber};
@@ -12,13 +13,16 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
 use super::format::Format;
-use super::limiter::{Admission, KindCount, RateLimit, RateLimiter};
+use super::limiter::{KindCount, RateLimit, RateLimiter, Suppressed};
 use super::record::RecordWriter;
-use super::scratch::with_scratch;
+use super::scratch::{with_scratch, Scratch};
 use super::visit::{Collect, Probe, Render};
 use super::writer::WriteLine;
 use crate::info::Info;
 use crate::records::{Severity, SpanRecord};
+
+/// What the layer reads the time from: the rate limit's windows.
+type Clock = Box<dyn Fn() -> Instant + Send + Sync>;
 
 /// Builds a [`LogLayer`]. Made by [`LogLayer::builder`].
 pub struct LogLayerBuilder {
@@ -27,6 +31,7 @@ pub struct LogLayerBuilder {
     rate_limit: Option<RateLimit>,
     service: String,
     target: bool,
+    clock: Clock,
 }
 
 impl fmt::Debug for LogLayerBuilder {
@@ -60,8 +65,9 @@ impl LogLayerBuilder {
         self
     }
 
-    /// The rate limit of error lines per kind; `None` writes them all. Default:
-    /// [`RateLimit::default`], 10 a second.
+    /// The rate limit of the lines at warn and above, per kind; `None` writes them
+    /// all. Default: [`RateLimit::default`], 10 lines and 256 KiB of a kind and 1 MiB
+    /// in all, a second.
     pub fn rate_limit(mut self, limit: Option<RateLimit>) -> LogLayerBuilder {
         self.rate_limit = limit;
         self
@@ -81,12 +87,32 @@ impl LogLayerBuilder {
         self
     }
 
+    /// Where the rate limit reads the time. Default: `Instant::now`. Tests pass a
+    /// clock they move by hand, so that windows close without waiting.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::{Duration, Instant};
+    /// use verror::layer::LogLayer;
+    ///
+    /// let now = Arc::new(Mutex::new(Instant::now()));
+    /// let clock = Arc::clone(&now);
+    /// let layer = LogLayer::builder().clock(move || *clock.lock().unwrap()).build();
+    /// *now.lock().unwrap() += Duration::from_secs(2); // a window later
+    /// # drop(layer);
+    /// ```
+    pub fn clock(mut self, clock: impl Fn() -> Instant + Send + Sync + 'static) -> LogLayerBuilder {
+        self.clock = Box::new(clock);
+        self
+    }
+
     /// The layer.
     pub fn build(self) -> LogLayer {
         LogLayer {
             shared: Arc::new(Shared {
                 records: RecordWriter::new(self.format, self.writer, self.service, self.target),
                 limiter: RateLimiter::new(self.rate_limit),
+                clock: self.clock,
             }),
         }
     }
@@ -144,6 +170,7 @@ impl LogLayer {
             rate_limit: Some(RateLimit::default()),
             service: program_name(),
             target: true,
+            clock: Box::new(Instant::now),
         }
     }
 
@@ -202,8 +229,9 @@ where
     }
 }
 
-/// A cheap, cloneable handle on a [`LogLayer`]: error lines written and suppressed by
-/// kind, and [`flush`](LogHandle::flush).
+/// A cheap, cloneable handle on a [`LogLayer`]: lines written and suppressed by kind,
+/// [`tick`](LogHandle::tick), [`report_eagerly`](LogHandle::report_eagerly) and
+/// [`flush`](LogHandle::flush).
 ///
 /// ```
 /// use std::time::Duration;
@@ -251,27 +279,41 @@ impl LogHandle {
         self.shared.flush();
     }
 
+    /// Writes the reports whose window has closed. Any event does as much before its
+    /// own line; call this periodically (say once a window) so that a report is not
+    /// left waiting when the events stop.
+    pub fn tick(&self) {
+        self.shared.tick();
+    }
+
+    /// From now on, reports every suppression before the next line, window closed or
+    /// not: call it when shutdown begins, so that the last lines of a program come
+    /// after the reports of what it suppressed.
+    pub fn report_eagerly(&self) {
+        self.shared.limiter.report_eagerly();
+    }
+
     /// The counts of every kind seen, sorted by kind.
     pub fn counts(&self) -> Vec<KindCount> {
         self.shared.limiter.counts()
     }
 
-    /// Error lines of `kind` written.
+    /// Lines of `kind` written.
     pub fn logged(&self, kind: &str) -> u64 {
         self.shared.limiter.logged(kind)
     }
 
-    /// Error lines of `kind` suppressed.
+    /// Lines of `kind` suppressed.
     pub fn suppressed(&self, kind: &str) -> u64 {
         self.shared.limiter.suppressed(kind)
     }
 
-    /// Error lines written, every kind.
+    /// Lines at warn and above written, every kind.
     pub fn total_logged(&self) -> u64 {
         self.shared.limiter.total_logged()
     }
 
-    /// Error lines suppressed, every kind.
+    /// Lines suppressed, every kind.
     pub fn total_suppressed(&self) -> u64 {
         self.shared.limiter.total_suppressed()
     }
@@ -286,6 +328,7 @@ impl LogHandle {
 struct Shared {
     records: RecordWriter,
     limiter: RateLimiter,
+    clock: Clock,
 }
 
 impl Shared {
@@ -294,7 +337,11 @@ impl Shared {
     fn on_event(&self, event: &Event<'_>, spans: impl FnOnce(&mut Vec<SpanRecord>)) {
         let metadata = event.metadata();
         let level = level_of(metadata.level());
+        let now = (self.clock)();
         with_scratch(|scratch| {
+            // Reports whose window has closed come before any later line.
+            self.write_reports(scratch, self.limiter.due_reports(now));
+
             // Pass 1: is there an error, and of which kind?
             let mut probe = Probe {
                 scratch,
@@ -307,20 +354,21 @@ impl Shared {
                 primary,
                 has_kind,
             } = probe;
-            if primary.is_some() {
-                let kind = if has_kind {
-                    &scratch.kind
-                } else {
-                    &scratch.error_name
-                };
-                let Admission { admitted, report } = self.limiter.admit(kind, level);
-                if let Some(report) = report {
-                    self.records.write_suppressed(scratch, &report);
-                }
-                if !admitted {
-                    return;
-                }
+            let owned_kind = if has_kind {
+                std::mem::take(&mut scratch.kind)
+            } else {
+                std::mem::take(&mut scratch.error_name)
+            };
+            let kind = if has_kind || primary.is_some() {
+                owned_kind.as_str()
+            } else {
+                metadata.target()
+            };
+            let limited = level >= Severity::Warn;
+            if limited && !self.limiter.admit(kind, level, now) {
+                return;
             }
+            let gate = |bytes: usize| !limited || self.limiter.charge(kind, level, bytes, now);
 
             // Pass 2: the record's message and fields.
             let target = self
@@ -331,26 +379,37 @@ impl Shared {
 
             // Pass 3: render, with the error borrowed while the event lends it.
             match primary {
-                None => self.records.write_record(scratch, target, None),
+                None => self.records.write_record(scratch, target, None, &gate),
                 Some(index) => event.record(&mut Render {
                     records: &self.records,
                     scratch,
                     index,
                     target,
+                    gate: &gate,
                 }),
             }
         });
+    }
+
+    fn write_reports(&self, scratch: &mut Scratch, reports: Vec<Suppressed>) {
+        for report in &reports {
+            self.records.write_suppressed(scratch, report);
+        }
+    }
+
+    /// Writes the reports due now.
+    fn tick(&self) {
+        let reports = self.limiter.due_reports((self.clock)());
+        if !reports.is_empty() {
+            with_scratch(|scratch| self.write_reports(scratch, reports));
+        }
     }
 
     /// Reports the kinds with lines suppressed and not yet reported, then flushes the
     /// writer.
     fn flush(&self) {
         let reports = self.limiter.take_reports();
-        with_scratch(|scratch| {
-            for report in &reports {
-                self.records.write_suppressed(scratch, report);
-            }
-        });
+        with_scratch(|scratch| self.write_reports(scratch, reports));
         self.records.flush();
     }
 }

@@ -75,12 +75,14 @@ impl RecordWriter {
         (self.target && !json).then_some(target)
     }
 
-    /// Renders the scratch record with `error` and writes it.
+    /// Renders the scratch record with `error` and writes it if `gate` lets a line of
+    /// its length through (the rate limit's byte budgets).
     pub(super) fn write_record(
         &self,
         scratch: &mut Scratch,
         target: Option<&str>,
         error: Option<&(dyn Error + 'static)>,
+        gate: &dyn Fn(usize) -> bool,
     ) {
         let Scratch { record, buf, .. } = scratch;
         buf.clear();
@@ -94,18 +96,22 @@ impl RecordWriter {
             }
         };
         buf.push(b'\n');
+        if rendered && !gate(buf.len()) {
+            return;
+        }
         if !rendered || self.writer.write_line(buf).is_err() {
             self.write_errors.fetch_add(1, Ordering::Relaxed);
         }
     }
 
-    /// Writes the line that reports suppressed error lines.
+    /// Writes the line that reports suppressed lines (never limited itself: one per
+    /// kind and window at most).
     pub(super) fn write_suppressed(&self, scratch: &mut Scratch, report: &Suppressed) {
         let record = &mut scratch.record;
         let target = self.start_record(record, report.level, OWN_TARGET);
         let _ = write!(
             record.message,
-            "suppressed {} error line{} of kind {}",
+            "suppressed {} line{} of kind {}",
             report.count,
             if report.count == 1 { "" } else { "s" },
             report.kind
@@ -116,7 +122,7 @@ impl RecordWriter {
         record
             .fields
             .insert("suppressed", Value::from(report.count));
-        self.write_record(scratch, target, None);
+        self.write_record(scratch, target, None, &|_| true);
     }
 
     /// Flushes the writer.

@@ -157,6 +157,8 @@ pub(super) struct Render<'a> {
     pub(super) index: usize,
     /// The target for a text line.
     pub(super) target: Option<&'a str>,
+    /// Whether a line of that many bytes may be written.
+    pub(super) gate: &'a dyn Fn(usize) -> bool,
 }
 
 impl Visit for Render<'_> {
@@ -168,7 +170,7 @@ impl Visit for Render<'_> {
             let _ = crate::fmt::write_message(&mut self.scratch.record.message, value);
         }
         self.records
-            .write_record(self.scratch, self.target, Some(value));
+            .write_record(self.scratch, self.target, Some(value), self.gate);
     }
 
     fn record_debug(&mut self, _field: &Field, _value: &dyn fmt::Debug) {}
