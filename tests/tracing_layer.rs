@@ -1004,3 +1004,62 @@ fn otel_lines_decode_as_logs_data_and_export_requests() {
         assert!(decoded["trace_id"].as_u64().unwrap() > 0, "{line}");
     }
 }
+
+/// The ECS fields and types of the vendored definitions.
+fn ecs_fields() -> std::collections::BTreeMap<String, String> {
+    std::fs::read_to_string(fixture("ecs_fields.tsv"))
+        .unwrap()
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.is_empty())
+        .map(|line| {
+            let (name, kind) = line.split_once('\t').unwrap();
+            (name.to_owned(), kind.to_owned())
+        })
+        .collect()
+}
+
+/// Whether a JSON value fits an ECS type.
+fn fits_ecs_type(value: &Value, kind: &str) -> bool {
+    match kind {
+        "keyword" | "match_only_text" | "wildcard" => value.is_string(),
+        "date" => value
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z') && t.contains('T')),
+        "long" => value.is_i64() || value.is_u64(),
+        "object" => value
+            .as_object()
+            .is_some_and(|o| o.values().all(Value::is_string)),
+        _ => false,
+    }
+}
+
+#[test]
+fn ecs_records_write_ecs_fields_with_their_types_and_the_rest_under_verror() {
+    let ecs = ecs_fields();
+    for line in record_shapes(LogFormat::Ecs) {
+        let record: serde_json::Map<String, Value> = serde_json::from_str(&line).unwrap();
+        assert!(record["verror"].is_object(), "{line:.300}");
+        for (key, value) in &record {
+            if key == "verror" {
+                continue;
+            }
+            // ECS objects written nested (`error`) are checked field by field.
+            let fields: Vec<(String, &Value)> = match value {
+                Value::Object(object) if !ecs.contains_key(key.as_str()) => object
+                    .iter()
+                    .map(|(k, v)| (format!("{key}.{k}"), v))
+                    .collect(),
+                _ => vec![(key.clone(), value)],
+            };
+            for (name, value) in fields {
+                let kind = ecs
+                    .get(&name)
+                    .unwrap_or_else(|| panic!("{name} is not an ECS field: {line:.300}"));
+                assert!(fits_ecs_type(value, kind), "{name}: {value} is not {kind}");
+            }
+        }
+        for required in ["@timestamp", "ecs.version", "message", "log.level"] {
+            assert!(record.contains_key(required), "{required}: {line:.300}");
+        }
+    }
+}
