@@ -1063,3 +1063,61 @@ fn ecs_records_write_ecs_fields_with_their_types_and_the_rest_under_verror() {
         }
     }
 }
+
+#[test]
+fn the_bunyan_cli_shows_an_error_as_its_header_and_its_stack() {
+    let lines = record_shapes(LogFormat::Bunyan);
+    let path = lines_file("bunyan", &lines);
+    let output = std::process::Command::new("bunyan")
+        .args(["--no-color", "-o", "long"])
+        .arg(&path)
+        .output();
+    let _ = std::fs::remove_file(&path);
+    let output = match output {
+        Ok(output) => output,
+        Err(err) => {
+            return skip_or_fail(&format!("cannot run bunyan ({err}): npm install -g bunyan"))
+        }
+    };
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let shown = String::from_utf8_lossy(&output.stdout);
+    // One block per record, each a header line (`[time] LEVEL: name/pid on host: msg
+    // (extras)`) and its details: every record is valid Bunyan, none is echoed raw.
+    let mut blocks: Vec<Vec<&str>> = Vec::new();
+    for line in shown.lines() {
+        if line.starts_with('[') {
+            blocks.push(vec![line]);
+        } else {
+            blocks
+                .last_mut()
+                .expect("a detail line before any header")
+                .push(line);
+        }
+    }
+    assert_eq!(blocks.len(), lines.len(), "{shown}");
+    for (line, block) in lines.iter().zip(&blocks) {
+        let record = parse(line);
+        // The nested chain and the info object are gone from the error: the CLI
+        // prints each key of `err` besides name, message and stack.
+        assert!(!block.iter().any(|l| l.contains("err.")), "{block:#?}");
+        if let Some(stack) = record["err"]["stack"].as_str() {
+            let details: Vec<String> = stack.lines().map(|l| format!("    {l}")).collect();
+            // Short flat fields sit in the header; long ones (the 1 MiB key, cut)
+            // come below it, after the stack.
+            assert_eq!(block[1..=details.len()], details, "{block:#?}");
+        }
+    }
+    // The frame error: its header and its stack, nothing else.
+    let frame = &blocks[1];
+    assert!(frame[0].contains("ERROR: demo/"), "{frame:#?}");
+    assert!(
+        frame[0].contains(": frame rejected (target=tracing_layer, conn_id=7,"),
+        "{frame:#?}"
+    );
+    assert!(frame[0].contains("declared_len=5000000"), "{frame:#?}");
+    assert_eq!(frame.len(), 5, "{frame:#?}");
+}
