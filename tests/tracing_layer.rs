@@ -1121,3 +1121,72 @@ fn the_bunyan_cli_shows_an_error_as_its_header_and_its_stack() {
     assert!(frame[0].contains("declared_len=5000000"), "{frame:#?}");
     assert_eq!(frame.len(), 5, "{frame:#?}");
 }
+
+/// An info event inside two spans, in `format`.
+fn line_in_spans(format: Format) -> String {
+    let (lines, _) = capture(format, None, || {
+        let conn = tracing::info_span!(
+            "conn",
+            conn_id = 7u64,
+            peer = "127.0.0.1:50412",
+            trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
+        let _conn = conn.enter();
+        let request = tracing::info_span!(
+            "req",
+            request_id = 42u64,
+            span_id = 0x00f0_67aa_0ba9_02b7u64
+        );
+        let _request = request.enter();
+        tracing::warn!(answered = 3u64, "slow request");
+    });
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    lines.into_iter().next().unwrap()
+}
+
+#[test]
+fn records_carry_the_current_span_and_its_parents_in_each_format() {
+    let native = parse(&line_in_spans(LogFormat::Native.into()));
+    assert_eq!(
+        native["span"],
+        json!({"name": "req", "request_id": 42, "span_id": 0x00f0_67aa_0ba9_02b7u64})
+    );
+    assert_eq!(native["spans"][0]["name"], "conn");
+    assert_eq!(native["spans"][0]["conn_id"], 7);
+    assert_eq!(native["spans"][1]["name"], "req");
+
+    let ecs = parse(&line_in_spans(LogFormat::Ecs.into()));
+    assert_eq!(ecs["verror"]["spans"], native["spans"]);
+    assert_eq!(ecs["trace.id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_eq!(ecs["span.id"], "00f067aa0ba902b7");
+
+    let data = parse(&line_in_spans(LogFormat::OpenTelemetry.into()));
+    let record = otel_record(&data);
+    let attributes = attributes(record);
+    assert_eq!(attributes["request_id"], json!({"intValue": "42"}));
+    assert_eq!(attributes["conn_id"], json!({"intValue": "7"}));
+    assert_eq!(
+        attributes["verror.spans"],
+        json!({"arrayValue": {"values": [{"stringValue": "conn"}, {"stringValue": "req"}]}})
+    );
+    assert_eq!(record["traceId"], "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_eq!(record["spanId"], "00f067aa0ba902b7");
+
+    let bunyan = parse(&line_in_spans(LogFormat::Bunyan.into()));
+    assert_eq!(bunyan["request_id"], 42);
+    assert_eq!(bunyan["peer"], "127.0.0.1:50412");
+
+    let text = line_in_spans(Format::Text);
+    let expected = format!(
+        " WARN conn{{conn_id=7 peer=127.0.0.1:50412 trace_id=4bf92f3577b34da6a3ce929d0e0e4736}}: \
+         req{{request_id=42 span_id={}}}: tracing_layer: slow request answered=3",
+        0x00f0_67aa_0ba9_02b7u64
+    );
+    assert!(text.contains(&expected), "{text}");
+
+    let all: Vec<String> = Format::ALL
+        .iter()
+        .map(|format| format!("== {format}\n{}", line_in_spans(*format)))
+        .collect();
+    snapshot!("spans", all.join("\n"));
+}
