@@ -3,24 +3,32 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// Which shape of record to write.
+/// Which shape of record to write. Every shape carries the record's target, its fields
+/// and spans, and the error, each capped ([`LogLine::max_bytes`](super::LogLine::max_bytes)),
+/// with the field names the shape writes itself renamed `fields.<name>`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LogFormat {
-    /// `timestamp`, `level`, `message`, the record's fields, the error's JSON
+    /// verror's own: `timestamp`, `level`, `message`, `target`, the record's fields,
+    /// `span` and `spans` (as tracing-subscriber's JSON writes them), the error's JSON
     /// ([`ErrorJson`](crate::ErrorJson)) under `error` and its merged info under `info`.
     Native,
-    /// Elastic Common Schema: `@timestamp`, `log.level`, `message`, `ecs.version`,
-    /// `error.type`, `error.message`, `error.stack_trace` (the full stack), and the whole
-    /// chain and merged info under the custom `verror` namespace.
+    /// Elastic Common Schema ([`ECS_VERSION`](super::ECS_VERSION)): `@timestamp`,
+    /// `log.level`, `message`, `ecs.version`, `service.name`, `host.hostname`,
+    /// `process.pid`, `log.logger`, `trace.id` and `span.id` (from span fields),
+    /// `error.type`, `error.message`, `error.stack_trace`; everything of verror's own
+    /// (the record's fields, the spans, the merged info, the chain) under `verror`.
     Ecs,
-    /// An OTLP/JSON log record: `timeUnixNano`, `severityNumber`, `severityText`,
-    /// `body`, and attributes `exception.type`, `exception.message`,
-    /// `exception.stacktrace`, the record's fields, the merged info, and the whole chain
-    /// as `verror.error`.
+    /// One OTLP/JSON `LogsData` message: a resource (`service.name`, `host.name`,
+    /// `process.pid`), the scope `verror`, and one log record with `timeUnixNano`,
+    /// `observedTimeUnixNano`, `severityNumber`, `severityText`, `body`, `traceId` and
+    /// `spanId` (from span fields), and attributes: `exception.type`,
+    /// `exception.message`, `exception.stacktrace`, `code.namespace`, the record's and
+    /// the spans' fields, the merged info as `verror.info` and the chain as
+    /// `verror.error`.
     OpenTelemetry,
-    /// Bunyan: `name`, `hostname`, `pid`, `level`, the record's fields, `err` (`name`,
-    /// `message`, `stack` with `"\nCaused by: "`, plus `info` and the whole chain as
-    /// `verror`), `msg`, `time`, `v`.
+    /// Bunyan, as its CLI reads it: `name`, `hostname`, `pid`, `level`, `target`, flat
+    /// scalar fields (the record's, the spans', the error's merged info), `err`
+    /// (`message`, `name`, `stack` with `"\nCaused by: "`), `msg`, `time`, `v`.
     Bunyan,
 }
 
