@@ -114,7 +114,7 @@
 //! |---|---|
 //! | *(none)* | the error core and the sans-IO frame codec ([`frame`]) |
 //! | `codec` | `tokio_util::codec::{Decoder, Encoder}` for [`frame::FrameCodec`] |
-//! | `tracing` | [`layer`](crate::layer): a `tracing` layer that logs errors as nested JSON |
+//! | `tracing` | `verror::layer`: a `tracing` layer that logs errors as nested JSON |
 //! | `server` | the tokio server, client, load generator and the `verror` program (`verror::server`) |
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
