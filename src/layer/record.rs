@@ -11,11 +11,11 @@ use serde_json::Value;
 use super::format::Format;
 use super::limiter::Suppressed;
 use super::scratch::Scratch;
-use super::text::{write_text, BufText};
+use super::text::write_text_line;
 use super::writer::WriteLine;
 use super::OWN_TARGET;
 use crate::info::Info;
-use crate::records::{LogRecord, Severity};
+use crate::records::{LogRecord, Severity, DEFAULT_MAX_RECORD_BYTES};
 
 /// Writes records as lines: the format, the writer and what every record carries.
 pub(super) struct RecordWriter {
@@ -92,7 +92,14 @@ impl RecordWriter {
             }
             Format::Text | Format::Compact => {
                 let compact = self.format == Format::Compact;
-                write_text(&mut BufText(buf), record, target, error, compact).is_ok()
+                write_text_line(
+                    buf,
+                    DEFAULT_MAX_RECORD_BYTES,
+                    record,
+                    target,
+                    error,
+                    compact,
+                )
             }
         };
         buf.push(b'\n');

@@ -11,20 +11,66 @@ use serde_json::Value;
 use crate::escape::{is_unsafe, write_escaped, Escaped};
 use crate::records::{LogRecord, Rfc3339, Severity};
 
-/// `fmt::Write` into a byte buffer.
-pub(super) struct BufText<'a>(pub(super) &'a mut Vec<u8>);
+/// `fmt::Write` into a byte buffer, at most `room` bytes: past them the text is cut (on
+/// a character boundary) and the write fails, which ends the line.
+pub(super) struct BufText<'a> {
+    buf: &'a mut Vec<u8>,
+    room: usize,
+    cut: bool,
+}
+
+impl<'a> BufText<'a> {
+    /// A writer of at most `room` bytes into `buf`.
+    pub(super) fn new(buf: &'a mut Vec<u8>, room: usize) -> BufText<'a> {
+        BufText {
+            buf,
+            room,
+            cut: false,
+        }
+    }
+}
 
 impl fmt::Write for BufText<'_> {
     fn write_str(&mut self, text: &str) -> fmt::Result {
-        self.0.extend_from_slice(text.as_bytes());
-        Ok(())
+        if text.len() <= self.room {
+            self.buf.extend_from_slice(text.as_bytes());
+            self.room -= text.len();
+            return Ok(());
+        }
+        let mut end = self.room;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.buf.extend_from_slice(&text.as_bytes()[..end]);
+        self.room = 0;
+        self.cut = true;
+        Err(fmt::Error)
     }
+}
+
+/// Writes the text line of `record` into `buf`, at most `max_bytes` of it; a longer line
+/// ends with `…[cut]`. Returns whether the line was written.
+pub(super) fn write_text_line(
+    buf: &mut Vec<u8>,
+    max_bytes: usize,
+    record: &LogRecord,
+    target: Option<&str>,
+    error: Option<&(dyn Error + 'static)>,
+    compact: bool,
+) -> bool {
+    let mut out = BufText::new(buf, max_bytes);
+    let written = write_text(&mut out, record, target, error, compact).is_ok();
+    if out.cut {
+        buf.extend_from_slice("…[cut]".as_bytes());
+        return true;
+    }
+    written
 }
 
 /// `2026-11-26T06:06:23.123Z ERROR span{k=v}:span2: target: message key=value ...`,
 /// then for an error either ` error="Name: message"` (compact) or the whole message
 /// and the report, indented below.
-pub(super) fn write_text(
+fn write_text(
     out: &mut dyn fmt::Write,
     record: &LogRecord,
     target: Option<&str>,
@@ -164,5 +210,25 @@ mod tests {
                 assert!(out.contains(r"  error: multi\nline"), "{out}");
             }
         }
+    }
+
+    #[test]
+    fn a_huge_line_is_cut_to_its_cap() {
+        let record = LogRecord::new(Severity::Error, "é".repeat(100_000));
+        let mut buf = Vec::new();
+        assert!(write_text_line(&mut buf, 1000, &record, None, None, false));
+        let line = String::from_utf8(buf).unwrap();
+        assert!(line.len() <= 1000 + "…[cut]".len(), "{} bytes", line.len());
+        assert!(line.ends_with("…[cut]"));
+        let mut buf = Vec::new();
+        assert!(write_text_line(
+            &mut buf,
+            1000,
+            &LogRecord::new(Severity::Info, "short"),
+            None,
+            None,
+            false
+        ));
+        assert!(String::from_utf8(buf).unwrap().ends_with("INFO short"));
     }
 }

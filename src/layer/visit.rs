@@ -82,12 +82,19 @@ impl<'a> Collect<'a> {
         }
     }
 
-    /// Keeps a field; colliding names are renamed when the record is written.
+    /// Keeps a field; colliding names are renamed when the record is written. A
+    /// span's fields are kept for its whole life and copied into each of its events:
+    /// they are cut to what a record shows of a field.
     fn field(&mut self, field: &Field, value: Value) {
         let name = field.name();
         if name.starts_with("log.") {
             return;
         }
+        let value = if self.message.is_none() {
+            crate::records::bounded_field(value)
+        } else {
+            value
+        };
         self.fields.insert(name, value);
     }
 }

@@ -70,8 +70,8 @@ use std::error::Error;
 
 use serde_json::Value;
 
-pub(crate) use budget::chain_json;
 pub use budget::DEFAULT_MAX_RECORD_BYTES;
+pub(crate) use budget::{bounded_field, chain_json};
 pub use ecs::ECS_VERSION;
 pub use format::LogFormat;
 pub use record::{LogLine, LogRecord, SpanRecord};

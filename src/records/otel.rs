@@ -16,7 +16,7 @@ use std::time::UNIX_EPOCH;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value;
 
-use super::budget::{chain_json, cut_message, cut_str, cut_value, Entries};
+use super::budget::{chain_json, cut_message, cut_str, Entries};
 use super::record::{top_name, LogLine};
 use super::stack::stack_text;
 use super::trace::{span_id, trace_id};
@@ -228,8 +228,9 @@ impl Serialize for AnyValue<'_> {
             },
             Value::String(s) => map.serialize_entry("stringValue", s)?,
             Value::Array(_) | Value::Object(_) if depth >= MAX_NESTING => {
+                // The value is already within the record's budget: only its nesting goes.
                 let text = serde_json::to_string(value).unwrap_or_default();
-                map.serialize_entry("stringValue", &cut_value(&Value::String(text), usize::MAX))?;
+                map.serialize_entry("stringValue", &text)?;
             }
             Value::Array(items) => {
                 map.serialize_entry("arrayValue", &ArrayValue(items, depth + 1))?
