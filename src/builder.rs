@@ -221,10 +221,12 @@ impl Builder {
             }
             _ => (VError::DEFAULT_NAME, Cow::Borrowed("")),
         };
+        let mut info = self.info;
+        record_spans(&self.sources, &mut info);
         VError::from_inner(Inner {
             name: self.name.unwrap_or(Cow::Borrowed(default_name)),
             short: self.message.unwrap_or(default_message),
-            info: self.info,
+            info,
             skip_cause_message: self.skip_cause_message,
             sources: self.sources,
             location: Some(location),
@@ -237,15 +239,33 @@ impl Builder {
 /// environment says: what a default builder with a message (and a cause) builds.
 fn plain(short: Cow<'static, str>, sources: Sources, location: Location) -> VError {
     let backtrace = new_backtrace(backtrace::enabled_by_env(), &sources);
+    let mut info = Info::new();
+    record_spans(&sources, &mut info);
     VError::from_inner(Inner {
         name: Cow::Borrowed(VError::DEFAULT_NAME),
         short,
-        info: Info::new(),
+        info,
         skip_cause_message: false,
         sources,
         location: Some(location),
         backtrace,
     })
+}
+
+/// HOOK (feature `tracing`, the layer's `spans_in_errors`): an error made inside spans
+/// records them in its info, once per chain (not when its causes are `VError`s).
+#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+fn record_spans(sources: &Sources, info: &mut Info) {
+    #[cfg(feature = "tracing")]
+    if !matches!(
+        sources,
+        Sources::Cause(Cause::VError(_)) | Sources::Multi(_)
+    ) && !info.contains_key(crate::layer::SPANS_KEY)
+    {
+        if let Some(spans) = crate::layer::current_spans() {
+            info.insert(crate::layer::SPANS_KEY, spans);
+        }
+    }
 }
 
 /// The backtrace a new level takes: one when `wanted`, unless the chain below holds

@@ -1190,3 +1190,54 @@ fn records_carry_the_current_span_and_its_parents_in_each_format() {
         .collect();
     snapshot!("spans", all.join("\n"));
 }
+
+#[test]
+fn errors_made_inside_spans_record_them_when_asked() {
+    let make = |spans_in_errors: bool| {
+        let layer = LogLayer::builder()
+            .writer(LogBuffer::new())
+            .spans_in_errors(spans_in_errors)
+            .build();
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+            let _conn = tracing::info_span!("conn", conn_id = 7u64, name = "x").entered();
+            let _request = tracing::info_span!("req", request_id = 42u64).entered();
+            let root: Result<u8, _> = "x".parse::<u8>();
+            let root = verror::ResultExt::context(root, "bad port").unwrap_err();
+            VError::builder()
+                .name("ConfigError")
+                .cause(root)
+                .message("invalid config")
+                .backtrace(false)
+                .build()
+        })
+    };
+    let err = make(true);
+    // The level made first (wrapping a foreign error) records the spans; the level
+    // wrapping it does not repeat them.
+    let spans = json!([
+        {"name": "conn", "conn_id": 7, "fields.name": "x"},
+        {"name": "req", "request_id": 42}
+    ]);
+    let root = verror::chain(&err)
+        .nth(1)
+        .unwrap()
+        .downcast_ref::<VError>()
+        .unwrap();
+    assert_eq!(root.own_info().get("spans"), Some(&spans));
+    assert!(err.own_info().get("spans").is_none());
+    // Shown in the report and in the JSON.
+    assert!(format!("{err:?}").contains(r#""request_id":42"#), "{err:?}");
+    let json = serde_json::to_value(&err).unwrap();
+    assert_eq!(json["cause"]["info"]["spans"], spans);
+    // Off by default.
+    let err = make(false);
+    assert!(verror::info(&err).get("spans").is_none());
+    // Outside any span, nothing either.
+    let layer = LogLayer::builder()
+        .writer(LogBuffer::new())
+        .spans_in_errors(true)
+        .build();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        assert!(VError::new("plain").own_info().is_empty());
+    });
+}

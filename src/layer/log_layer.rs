@@ -32,6 +32,7 @@ pub struct LogLayerBuilder {
     service: String,
     target: bool,
     clock: Clock,
+    spans_in_errors: bool,
 }
 
 impl fmt::Debug for LogLayerBuilder {
@@ -106,9 +107,37 @@ impl LogLayerBuilder {
         self
     }
 
+    /// Whether errors created inside spans record them (default: no): a `VError`
+    /// built while this layer's subscriber is current and the thread is in spans gets
+    /// a `spans` info field, `[{"name": .., field: value, ..}, ..]` outermost first, so
+    /// that its report and its JSON say where it happened. Once per chain: an error
+    /// whose cause is a `VError` records none.
+    ///
+    /// ```
+    /// use tracing_subscriber::layer::SubscriberExt;
+    /// use verror::layer::LogLayer;
+    /// use verror::VError;
+    ///
+    /// let layer = LogLayer::builder().spans_in_errors(true).build();
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     let _request = tracing::info_span!("request", request_id = 42).entered();
+    ///     let err = VError::new("lookup failed");
+    ///     assert_eq!(
+    ///         err.own_info().get("spans"),
+    ///         Some(&serde_json::json!([{"name": "request", "request_id": 42}]))
+    ///     );
+    ///     assert!(format!("{err:?}").contains("request_id"));
+    /// });
+    /// ```
+    pub fn spans_in_errors(mut self, on: bool) -> LogLayerBuilder {
+        self.spans_in_errors = on;
+        self
+    }
+
     /// The layer.
     pub fn build(self) -> LogLayer {
         LogLayer {
+            spans_in_errors: self.spans_in_errors,
             shared: Arc::new(Shared {
                 records: RecordWriter::new(self.format, self.writer, self.service, self.target),
                 limiter: RateLimiter::new(self.rate_limit),
@@ -138,6 +167,7 @@ fn program_name() -> String {
 /// so call [`LogHandle::flush`] before exiting.
 pub struct LogLayer {
     shared: Arc<Shared>,
+    spans_in_errors: bool,
 }
 
 impl fmt::Debug for LogLayer {
@@ -171,7 +201,13 @@ impl LogLayer {
             service: program_name(),
             target: true,
             clock: Box::new(Instant::now),
+            spans_in_errors: false,
         }
+    }
+
+    /// Whether errors created inside spans record them.
+    pub(super) fn spans_in_errors(&self) -> bool {
+        self.spans_in_errors
     }
 
     /// A handle on this layer's counts, to keep once the layer is installed.
@@ -189,7 +225,7 @@ impl Drop for LogLayer {
 }
 
 /// The fields of a span, kept in its extensions from its creation on.
-struct SpanFields(Info);
+pub(super) struct SpanFields(pub(super) Info);
 
 impl<S> tracing_subscriber::Layer<S> for LogLayer
 where

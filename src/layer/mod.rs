@@ -112,6 +112,7 @@ mod limiter;
 mod log_layer;
 mod record;
 mod scratch;
+mod span_capture;
 mod text;
 mod visit;
 mod writer;
@@ -122,6 +123,8 @@ pub use format::Format;
 pub use limiter::{KindCount, RateLimit};
 pub use log_layer::{LogHandle, LogLayer, LogLayerBuilder};
 pub use writer::LogBuffer;
+
+pub(crate) use span_capture::{current_spans, SPANS_KEY};
 
 /// The target of the lines the layer writes itself (the suppression reports):
 /// `verror::layer`, whichever submodule writes them.

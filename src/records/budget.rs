@@ -89,6 +89,7 @@ pub(super) fn cut_value(value: &Value, max: usize) -> Cow<'_, Value> {
 
 /// `value` cut to a field's share of the default record cap: what a span field keeps,
 /// so that a huge value costs no more than it can show, event after event.
+#[cfg(feature = "tracing")]
 pub(crate) fn bounded_field(value: Value) -> Value {
     match cut_value(&value, Budget::of(DEFAULT_MAX_RECORD_BYTES).value) {
         Cow::Borrowed(_) => value,

@@ -71,11 +71,16 @@ use std::error::Error;
 use serde_json::Value;
 
 pub use budget::DEFAULT_MAX_RECORD_BYTES;
+// For the tracing layer.
+#[cfg(feature = "tracing")]
 pub(crate) use budget::{bounded_field, chain_json};
 pub use ecs::ECS_VERSION;
 pub use format::LogFormat;
+#[cfg(feature = "tracing")]
+pub(crate) use keys::field_key;
 pub use record::{LogLine, LogRecord, SpanRecord};
 pub use severity::Severity;
+#[cfg(feature = "tracing")]
 pub(crate) use time::Rfc3339;
 
 /// Renders `error` into a whole record of the given format, as a `serde_json::Value`.
