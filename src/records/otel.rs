@@ -1,8 +1,9 @@
 //! OpenTelemetry records: each line one OTLP/JSON `LogsData` message (what the
 //! Collector's OTLP JSON file receiver and the file exporter read): a resource with
-//! `service.name`, `host.name` and `process.pid`, the scope `verror` with its version,
-//! and one log record with the exception attributes of the semantic conventions,
-//! the trace context of the spans, and OTLP's `AnyValue` encoding of JSON values.
+//! `service.name`, `host.name`, `process.pid` and `telemetry.sdk.*`, the scope `verror`
+//! with its version, and one log record with the exception attributes of the semantic
+//! conventions, the trace context of the spans, and OTLP's `AnyValue` encoding of JSON
+//! values.
 //!
 //! The record's fields and the spans' fields become attributes (renamed away from the
 //! attributes written here); the error's merged info and its chain are one attribute
@@ -50,10 +51,21 @@ impl Serialize for ResourceLogs<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let rec = self.0.record;
         let mut resource = serializer.serialize_map(Some(2))?;
+        let service = Value::String(rec.service.clone());
+        let host = Value::String(rec.hostname.clone());
+        let pid = Value::from(rec.pid);
+        let sdk = [
+            Value::String("verror".to_owned()),
+            Value::String("rust".to_owned()),
+            Value::String(env!("CARGO_PKG_VERSION").to_owned()),
+        ];
         let attributes = [
-            KeyValue("service.name", &Value::String(rec.service.clone())),
-            KeyValue("host.name", &Value::String(rec.hostname.clone())),
-            KeyValue("process.pid", &Value::from(rec.pid)),
+            KeyValue("service.name", &service),
+            KeyValue("host.name", &host),
+            KeyValue("process.pid", &pid),
+            KeyValue("telemetry.sdk.name", &sdk[0]),
+            KeyValue("telemetry.sdk.language", &sdk[1]),
+            KeyValue("telemetry.sdk.version", &sdk[2]),
         ];
         resource.serialize_entry("resource", &Attributes(&attributes))?;
         resource.serialize_entry("scopeLogs", &[ScopeLogs(self.0)])?;
