@@ -6,6 +6,7 @@
 //! layer's clock, which tests freeze).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -157,6 +158,9 @@ struct State {
 pub(super) struct RateLimiter {
     limit: Option<RateLimit>,
     state: Mutex<State>,
+    /// Whether any suppression waits for its report: lets every event skip the lock
+    /// when none does.
+    pending: AtomicBool,
 }
 
 impl RateLimiter {
@@ -171,6 +175,7 @@ impl RateLimiter {
                 next_due: None,
                 eager: false,
             }),
+            pending: AtomicBool::new(false),
         }
     }
 
@@ -211,6 +216,7 @@ impl RateLimiter {
         if !admitted {
             kind_state.suppress(level);
             due_at(&mut state.next_due, kind_state.window_start + limit.window);
+            self.pending.store(true, Ordering::Release);
         }
         admitted
     }
@@ -232,6 +238,7 @@ impl RateLimiter {
         if !total_fits || kind_state.bytes_in_window + bytes > limit.bytes {
             kind_state.suppress(level);
             due_at(&mut state.next_due, kind_state.window_start + limit.window);
+            self.pending.store(true, Ordering::Release);
             return false;
         }
         kind_state.lines_in_window += 1;
@@ -250,6 +257,9 @@ impl RateLimiter {
         let Some(limit) = self.limit else {
             return Vec::new();
         };
+        if !self.pending.load(Ordering::Acquire) {
+            return Vec::new();
+        }
         let mut state = self.state();
         let eager = state.eager;
         match state.next_due {
@@ -270,6 +280,9 @@ impl RateLimiter {
             }
         }
         state.next_due = next_due;
+        if next_due.is_none() {
+            self.pending.store(false, Ordering::Release);
+        }
         reports.sort_by(|a, b| a.kind.cmp(&b.kind));
         reports
     }
@@ -285,6 +298,7 @@ impl RateLimiter {
     pub(super) fn take_reports(&self) -> Vec<Suppressed> {
         let mut state = self.state();
         state.next_due = None;
+        self.pending.store(false, Ordering::Release);
         let mut reports: Vec<Suppressed> = state
             .kinds
             .iter_mut()
