@@ -5,7 +5,7 @@
 
 use std::io;
 
-use verror::log::{Level, LogFormat, LogRecord};
+use verror::records::{LogFormat, LogRecord, Severity};
 use verror::{ResultExt, VError};
 
 fn read_config(path: &str) -> Result<String, VError> {
@@ -40,7 +40,7 @@ fn main() {
         "== JSON\n{}\n",
         serde_json::to_string_pretty(&batch).expect("serializable")
     );
-    let record = LogRecord::new(Level::Error, "batch failed");
+    let record = LogRecord::new(Severity::Error, "batch failed");
     for format in LogFormat::ALL {
         println!(
             "== log line ({format})\n{}\n",

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-use verror::tracing::{as_error, Format, LogLayer, RateLimit};
+use verror::layer::{as_error, Format, LogLayer, RateLimit};
 use verror::VError;
 
 /// A lookup that fails the way services do: a parse error, wrapped with what was

@@ -256,11 +256,11 @@ impl<S> Builder<S> {
         let mut inner = record(
             self.name.unwrap_or(Cow::Borrowed(default_name)),
             self.message.unwrap_or(default_message),
+            self.info,
             self.sources,
             location,
             wanted,
         );
-        inner.info = self.info;
         inner.skip_cause_message = self.skip_cause_message;
         VError::from_inner(inner)
     }
@@ -271,22 +271,40 @@ impl<S> Builder<S> {
 fn record(
     name: Cow<'static, str>,
     short: Cow<'static, str>,
+    mut info: Info,
     sources: Sources,
     location: Location,
     wanted: bool,
 ) -> Inner {
     let below = sources.have_backtrace();
     let backtrace = (wanted && !below).then(|| Box::new(Backtrace::capture()));
+    record_spans(&sources, &mut info);
     Inner {
         name,
         short,
-        info: Info::new(),
+        info,
         sources,
         location: Some(location),
         backtrace_below: below || backtrace.is_some(),
         backtrace,
         skip_cause_message: false,
         transparent: false,
+    }
+}
+
+/// HOOK (feature `tracing`, the layer's `spans_in_errors`): an error made inside spans
+/// records them in its info, once per chain (not when its causes are `VError`s).
+#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+fn record_spans(sources: &Sources, info: &mut Info) {
+    #[cfg(feature = "tracing")]
+    if !matches!(
+        sources,
+        Sources::Cause(Cause::VError(_)) | Sources::Multi(_)
+    ) && !info.contains_key(crate::layer::SPANS_KEY)
+    {
+        if let Some(spans) = crate::layer::current_spans() {
+            info.insert(crate::layer::SPANS_KEY, spans);
+        }
     }
 }
 
@@ -305,6 +323,7 @@ impl VError {
         VError::from_inner(record(
             Cow::Borrowed(VError::DEFAULT_NAME),
             message.into().0,
+            Info::new(),
             Sources::None,
             location,
             backtrace::enabled_by_env(),
@@ -326,6 +345,7 @@ impl VError {
         VError::from_inner(record(
             Cow::Borrowed(VError::DEFAULT_NAME),
             message.into().0,
+            Info::new(),
             Sources::Cause(Cause::new(cause)),
             location,
             backtrace::enabled_by_env(),
@@ -350,6 +370,7 @@ impl VError {
         let mut inner = record(
             Cow::Borrowed(name),
             Cow::Borrowed(""),
+            Info::new(),
             Sources::Cause(cause),
             location,
             backtrace::enabled_by_env(),

@@ -66,13 +66,6 @@ pub(crate) fn write_message(out: &mut dyn Write, err: &(dyn Error + 'static)) ->
     Ok(())
 }
 
-/// The full message of any error, as [`VError::message`] gives it for a `VError`.
-pub(crate) fn message_of(err: &(dyn Error + 'static)) -> String {
-    let mut text = String::new();
-    let _ = write_message(&mut text, err);
-    text
-}
-
 impl fmt::Display for VError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if f.alternate() {

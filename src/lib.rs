@@ -76,7 +76,7 @@
 //! | `{:?}` | the report: name, message, info fields, location, numbered causes, MultiError children as a tree, the backtrace when captured |
 //! | `{:#?}` | a struct view of the first 8 levels and 64 children of each MultiError |
 //! | [`full_stack`] | node-verror's `fullStack`: each level's `Name: message` and location, joined by `"\ncaused by: "`, up to 256 KiB |
-//! | JSON | the [`ErrorJson`] shape, within a size budget; [`log`] has whole ECS, OpenTelemetry and Bunyan records |
+//! | JSON | the [`ErrorJson`] shape, within a size budget; [`records`] has whole ECS, OpenTelemetry and Bunyan records |
 //!
 //! Every rendering is linear in the chain's size and runs in constant stack, at any
 //! depth and shape (a million levels on a 2 MiB thread). `{}`, `{:#}` and the JSON
@@ -130,7 +130,7 @@
 //! |---|---|
 //! | *(none)* | the error core and the sans-IO frame codec ([`frame`]) |
 //! | `codec` | `tokio_util::codec::{Decoder, Encoder}` for [`frame::FrameCodec`] |
-//! | `tracing` | a `tracing` layer that logs errors as nested JSON |
+//! | `tracing` | `verror::layer`: a `tracing` layer that logs errors as nested JSON |
 //! | `server` | the tokio server, client, load generator and the `verror` program (`verror::server`) |
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -157,11 +157,11 @@ mod ser;
 mod typed;
 
 pub mod frame;
-pub mod log;
+#[cfg(feature = "tracing")]
+pub mod layer;
+pub mod records;
 #[cfg(feature = "server")]
 pub mod server;
-#[cfg(feature = "tracing")]
-pub mod tracing;
 
 pub use crate::backtrace::Backtrace;
 pub use crate::builder::{Builder, Message, NoCause, WithCause, WithErrors};

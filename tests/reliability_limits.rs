@@ -11,6 +11,9 @@
 //! - Peers that never read their responses: each is cut off by the write
 //!   timeout, having had at most `write_buffer` plus one response buffered,
 //!   while a good neighbour is served.
+//! - Log floods: one connection whose every frame makes the handler panic with a
+//!   100 KB payload, or fail with an error holding a 1 MiB key, writes at most the
+//!   rate limit's byte budget to the log, whatever the frames hold.
 #![cfg(feature = "server")]
 
 mod reliability_support;
@@ -295,5 +298,161 @@ fn peers_that_never_read_are_cut_off_with_bounded_buffers() {
             pending > 0 && pending <= bound as u64,
             "{pending} bytes pending, bound {bound}: {line}"
         );
+    }
+}
+
+/// The log bytes one connection's flood of `requests` frames makes the server write,
+/// all within one window of the rate limit (the layer's clock is frozen), with the
+/// default limit and a panic hook that logs as the `verror` program's does. Returns
+/// the lines and the layer's handle.
+fn log_flood<H: verror::server::Handler>(
+    handler: H,
+    payload: &[u8],
+    requests: usize,
+) -> (String, verror::layer::LogHandle) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use verror::layer::{LogBuffer, LogLayer, RateLimit};
+
+    let logs = LogBuffer::new();
+    let frozen = Instant::now();
+    let layer = LogLayer::builder()
+        .writer(logs.clone())
+        .rate_limit(Some(RateLimit::default()))
+        .clock(move || frozen)
+        .build();
+    let handle = layer.handle();
+    // The program's panic hook logs an event with no error field; only this thread's
+    // panics go there (the server runs on it), the others to the usual hook.
+    let flood_thread = std::thread::current().id();
+    let previous: Arc<dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync> =
+        Arc::from(std::panic::take_hook());
+    let fallback = Arc::clone(&previous);
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() != flood_thread {
+            return fallback(info);
+        }
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("a panic without a message");
+        tracing::error!(kind = "panic", "panicked: {message}");
+    }));
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let server = start(builder().max_frame_len(2 << 20), handler).await;
+            let mut client = within(
+                verror::server::Client::builder()
+                    .max_frame_len(4 << 20)
+                    .connect(server.addr),
+            )
+            .await
+            .unwrap();
+            for _ in 0..requests {
+                let err = within(client.request(payload)).await.unwrap_err();
+                assert_eq!(err.name(), "RemoteError", "{err:?}");
+            }
+            server.stop().await;
+        });
+    });
+    std::panic::set_hook(Box::new(move |info| previous(info)));
+    handle.flush();
+    (logs.take(), handle)
+}
+
+/// The budget of one window: 256 KiB for each of `kinds`, their report lines, and
+/// the few unlimited info lines of a server's start and stop.
+fn flood_budget(kinds: usize) -> usize {
+    kinds * (256 * 1024 + 512) + 4096
+}
+
+#[test]
+fn a_flood_of_panics_with_100_kb_payloads_writes_within_the_byte_budget() {
+    const REQUESTS: usize = 1000;
+    let handler = |request: bytes::Bytes| async move {
+        let text = String::from_utf8_lossy(&request).into_owned();
+        if text.is_empty() {
+            return Ok(request);
+        }
+        panic!("{text}")
+    };
+    let (logs, handle) = log_flood(handler, &[b'p'; 100_000], REQUESTS);
+    // Without the limit: 2 lines (the hook's, the server's `handler_panic`) of at
+    // least 100 KB each per frame, 200 MB for the flood.
+    eprintln!(
+        "panic flood: {REQUESTS} frames of 100 KB, {} bytes of log",
+        logs.len()
+    );
+    assert!(logs.len() <= flood_budget(2), "{} bytes", logs.len());
+    for kind in ["panic", "handler_panic"] {
+        assert_eq!(
+            handle.logged(kind) + handle.suppressed(kind),
+            REQUESTS as u64,
+            "{kind}: {:?}",
+            handle.counts()
+        );
+        assert!(handle.suppressed(kind) > 0, "{kind}");
+    }
+    // Every line is whole JSON, the reports included.
+    for line in logs.lines() {
+        serde_json::from_str::<Value>(line).unwrap();
+    }
+    assert!(logs.contains(r#""message":"suppressed "#));
+}
+
+#[test]
+fn a_flood_of_errors_holding_1_mib_keys_writes_within_the_byte_budget() {
+    const REQUESTS: usize = 64;
+    let handler = |request: bytes::Bytes| async move {
+        let key = String::from_utf8_lossy(&request).into_owned();
+        Err::<bytes::Bytes, _>(
+            verror::VError::builder()
+                .name("LookupError")
+                .info("key", key.as_str())
+                .cause(
+                    verror::VError::builder()
+                        .name("NotFound")
+                        .message(format!("no entry for {key:?}"))
+                        .backtrace(false)
+                        .build(),
+                )
+                .message(format!("lookup of {key:?} failed"))
+                .backtrace(false)
+                .build(),
+        )
+    };
+    let (logs, handle) = log_flood(handler, &vec![b'k'; 1 << 20], REQUESTS);
+    eprintln!(
+        "lookup flood: {REQUESTS} keys of 1 MiB, {} bytes of log",
+        logs.len()
+    );
+    // Two kinds: the handler's error, and the response too large to send it in.
+    assert!(logs.len() <= flood_budget(2), "{} bytes", logs.len());
+    let kind = "handler_error";
+    assert_eq!(
+        handle.logged(kind) + handle.suppressed(kind),
+        REQUESTS as u64,
+        "{:?}",
+        handle.counts()
+    );
+    for line in logs.lines() {
+        let record: Value = serde_json::from_str(line).unwrap();
+        assert!(
+            line.len() <= verror::records::DEFAULT_MAX_RECORD_BYTES,
+            "{} bytes",
+            line.len()
+        );
+        if record.get("error").is_some() {
+            let name = &record["error"]["name"];
+            assert!(
+                name == "LookupError" || name == "ResponseTooLarge",
+                "{line:.300}"
+            );
+        }
     }
 }

@@ -41,8 +41,8 @@ proptest! {
     fn every_output_mode_is_total(spec in spec()) {
         let err = build(&spec);
         let _ = (format!("{err}"), format!("{err:#}"), format!("{err:?}"), format!("{err:#?}"));
-        let record = verror::log::LogRecord::new(verror::log::Level::Error, "x");
-        for format in verror::log::LogFormat::ALL {
+        let record = verror::records::LogRecord::new(verror::records::Severity::Error, "x");
+        for format in verror::records::LogFormat::ALL {
             let line = record.with_error(format, Some(&err)).to_json_line();
             prop_assert!(serde_json::from_str::<Value>(&line).is_ok());
         }

@@ -3,12 +3,12 @@
 mod generated_chains;
 
 use proptest::prelude::*;
-use verror::log::{Level, LogFormat, LogRecord};
+use verror::records::{LogFormat, LogRecord, Severity};
 use verror::{ErrorJson, VError};
 
 /// Every output of an error, one string each.
 fn every_output(err: &VError) -> Vec<(String, String)> {
-    let record = LogRecord::new(Level::Error, "failed");
+    let record = LogRecord::new(Severity::Error, "failed");
     let mut outputs = vec![
         ("{}".to_owned(), format!("{err}")),
         ("{:#}".to_owned(), format!("{err:#}")),
@@ -50,7 +50,7 @@ proptest! {
             prop_assert!(!text.contains(&secret), "the secret appears in {}: {}", mode, text);
         }
         // The non-sensitive field appears wherever info is shown.
-        let record = LogRecord::new(Level::Error, "failed");
+        let record = LogRecord::new(Severity::Error, "failed");
         let mut showing_info = vec![format!("{err:?}"), serde_json::to_string(&err).unwrap()];
         for format in LogFormat::ALL {
             showing_info.push(record.with_error(format, Some(&err)).to_json_line());

@@ -8,7 +8,7 @@ use std::io;
 use std::time::{Duration, UNIX_EPOCH};
 
 use serde_json::json;
-use verror::log::{Level, LogFormat, LogRecord};
+use verror::records::{LogFormat, LogRecord, Severity};
 use verror::{Info, VError};
 
 fn build() -> verror::Builder {
@@ -163,7 +163,7 @@ fn text_views() {
 fn record() -> LogRecord {
     LogRecord {
         time: UNIX_EPOCH + Duration::from_millis(1_714_564_800_123),
-        level: Level::Error,
+        level: Severity::Error,
         message: "request failed".to_owned(),
         fields: {
             let mut fields = Info::new();
@@ -173,6 +173,8 @@ fn record() -> LogRecord {
         service: "myapp".to_owned(),
         hostname: "host1".to_owned(),
         pid: 4242,
+        target: None,
+        spans: Vec::new(),
     }
 }
 

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use tracing_subscriber::layer::SubscriberExt;
-use verror::log::LogFormat;
-use verror::tracing::{as_error, Format, KindCount, LogBuffer, LogHandle, LogLayer, RateLimit};
+use verror::layer::{as_error, Format, KindCount, LogBuffer, LogHandle, LogLayer, RateLimit};
+use verror::records::LogFormat;
 use verror::VError;
 
 /// A two-level chain, as the server would log it. Backtraces off.
@@ -87,6 +87,17 @@ fn parse(line: &str) -> Value {
     serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
 }
 
+/// The one OTLP `LogRecord` of a `LogsData` line.
+fn otel_record(data: &Value) -> &Value {
+    let resource_logs = data["resourceLogs"].as_array().expect("resourceLogs");
+    assert_eq!(resource_logs.len(), 1, "{data}");
+    let scope_logs = &resource_logs[0]["scopeLogs"];
+    assert_eq!(scope_logs[0]["scope"]["name"], "verror");
+    let records = scope_logs[0]["logRecords"].as_array().expect("logRecords");
+    assert_eq!(records.len(), 1, "{data}");
+    &records[0]
+}
+
 /// The OTLP attributes of a record as a `key -> AnyValue` map.
 fn attributes(record: &Value) -> serde_json::Map<String, Value> {
     record["attributes"]
@@ -102,9 +113,11 @@ macro_rules! snapshot {
         insta::with_settings!({
             filters => vec![
                 (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", "[time]"),
-                (r#""timeUnixNano":"\d+""#, r#""timeUnixNano":"[nanos]""#),
+                (r#""(timeUnixNano|observedTimeUnixNano)":"\d+""#, r#""$1":"[nanos]""#),
+                (r#""key":"process.pid","value":\{"intValue":"\d+"\}"#, r#""key":"process.pid","value":{"intValue":"[pid]"}"#),
                 (r#""(pid|process\.pid)":\d+"#, r#""$1":"[pid]""#),
                 (r#""(hostname|host\.hostname)":"[^"]*""#, r#""$1":"[hostname]""#),
+                (r#""key":"host.name","value":\{"stringValue":"[^"]*"\}"#, r#""key":"host.name","value":{"stringValue":"[hostname]"}"#),
                 (r"tests/tracing_layer\.rs:\d+:\d+", "[location]"),
             ],
         }, {
@@ -158,19 +171,21 @@ fn ecs_record() {
     let record = parse(&line);
     assert_eq!(record["log.level"], "error");
     assert_eq!(record["message"], "frame rejected");
-    assert_eq!(record["ecs.version"], verror::log::ECS_VERSION);
+    assert_eq!(record["ecs.version"], verror::records::ECS_VERSION);
     assert_eq!(record["service.name"], "demo");
     assert_eq!(record["log.logger"], "tracing_layer");
     assert!(record.get("target").is_none());
-    assert_eq!(record["conn_id"], 7);
-    assert_eq!(record["closing"], true);
+    // Our own fields live under the namespace, ECS's at the top.
+    assert!(record.get("conn_id").is_none());
+    assert_eq!(record["verror"]["conn_id"], 7);
+    assert_eq!(record["verror"]["closing"], true);
     assert_eq!(record["error"]["type"], "FrameDecodeError");
     assert_eq!(record["error"]["message"], STORY);
     let stack = record["error"]["stack_trace"].as_str().unwrap();
     assert!(
-        stack.starts_with(&format!(
-            "FrameDecodeError: {STORY}\n    at tests/tracing_layer.rs:"
-        )),
+        stack.starts_with(
+            "FrameDecodeError: connection 7 from 127.0.0.1:50412, frame 3\n    at tests/tracing_layer.rs:"
+        ),
         "{stack}"
     );
     assert!(
@@ -185,7 +200,15 @@ fn ecs_record() {
 #[test]
 fn opentelemetry_record() {
     let line = one_error_line(LogFormat::OpenTelemetry);
-    let record = parse(&line);
+    let data = parse(&line);
+    let resource = attributes(&data["resourceLogs"][0]["resource"]);
+    assert_eq!(resource["service.name"], json!({"stringValue": "demo"}));
+    assert_eq!(
+        data["resourceLogs"][0]["scopeLogs"][0]["scope"]["version"],
+        env!("CARGO_PKG_VERSION")
+    );
+    let record = otel_record(&data);
+    assert_eq!(record["observedTimeUnixNano"], record["timeUnixNano"]);
     assert!(record["timeUnixNano"]
         .as_str()
         .unwrap()
@@ -194,9 +217,8 @@ fn opentelemetry_record() {
     assert_eq!(record["severityNumber"], 17);
     assert_eq!(record["severityText"], "ERROR");
     assert_eq!(record["body"], json!({"stringValue": "frame rejected"}));
-    let attributes = attributes(&record);
-    // Keys are unique: the `conn_id` field and the error's `conn_id` info give one
-    // attribute.
+    let attributes = attributes(record);
+    // Keys are unique.
     assert_eq!(
         attributes.len(),
         record["attributes"].as_array().unwrap().len(),
@@ -215,13 +237,22 @@ fn opentelemetry_record() {
         .unwrap();
     assert!(stack.contains("\ncaused by: FrameError: "), "{stack}");
     assert_eq!(
-        attributes["target"],
+        attributes["code.namespace"],
         json!({"stringValue": "tracing_layer"})
     );
     assert_eq!(attributes["conn_id"], json!({"intValue": "7"}));
     assert_eq!(attributes["closing"], json!({"boolValue": true}));
     assert_eq!(attributes["ratio"], json!({"doubleValue": 0.5}));
-    assert_eq!(attributes["declared_len"], json!({"intValue": "5000000"}));
+    // The merged info is one attribute, never spread among the others.
+    assert!(attributes.get("declared_len").is_none());
+    let info = attributes["verror.info"]["kvlistValue"]["values"]
+        .as_array()
+        .unwrap();
+    assert!(
+        info.iter()
+            .any(|kv| kv["key"] == "declared_len" && kv["value"]["intValue"] == "5000000"),
+        "{line}"
+    );
     // The whole chain, as an OTLP key-value list.
     let chain = &attributes["verror.error"]["kvlistValue"]["values"];
     assert!(
@@ -254,8 +285,16 @@ fn bunyan_record() {
         "{stack}"
     );
     assert!(!stack.contains("caused by"), "{stack}");
-    assert_eq!(record["err"]["info"]["frame_index"], 3);
-    assert_eq!(record["err"]["verror"]["cause"]["name"], "FrameError");
+    // The merged info is flat; the nested chain stays in the other formats.
+    assert_eq!(record["frame_index"], 3);
+    assert_eq!(record["declared_len"], 5_000_000);
+    let err_keys: Vec<&str> = record["err"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(err_keys, ["message", "name", "stack"]);
     snapshot!("bunyan", line);
 }
 
@@ -369,15 +408,15 @@ fn rate_limit_suppresses_per_kind_and_reports_on_flush() {
     assert_eq!(reports[0]["level"], "warn");
     assert_eq!(
         reports[0]["message"],
-        "suppressed 1 error line of kind TimeoutError"
+        "suppressed 1 line of kind TimeoutError"
     );
     assert_eq!(reports[1]["kind"], "oversized");
     assert_eq!(reports[1]["suppressed"], 7);
     assert_eq!(reports[1]["level"], "error");
-    assert_eq!(reports[1]["target"], "verror::tracing");
+    assert_eq!(reports[1]["target"], "verror::layer");
     assert_eq!(
         reports[1]["message"],
-        "suppressed 7 error lines of kind oversized"
+        "suppressed 7 lines of kind oversized"
     );
     assert!(reports.iter().all(|r| r.get("error").is_none()));
     assert!(lines.last().unwrap().contains("\"suppressed\":7"));
@@ -410,15 +449,41 @@ fn rate_limit_suppresses_per_kind_and_reports_on_flush() {
     );
 }
 
+/// A clock that tests move by hand.
+#[derive(Clone)]
+struct FrozenClock(Arc<std::sync::Mutex<std::time::Instant>>);
+
+impl FrozenClock {
+    fn new() -> FrozenClock {
+        FrozenClock(Arc::new(std::sync::Mutex::new(std::time::Instant::now())))
+    }
+
+    fn now(&self) -> std::time::Instant {
+        *self.0.lock().unwrap()
+    }
+
+    fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+/// A layer writing native records to `logs` under `limit`, on `clock`.
+fn limited_layer(logs: &LogBuffer, limit: RateLimit, clock: &FrozenClock) -> LogLayer {
+    let clock = clock.clone();
+    LogLayer::builder()
+        .writer(logs.clone())
+        .rate_limit(Some(limit))
+        .clock(move || clock.now())
+        .build()
+}
+
 #[test]
 fn rate_limit_reports_when_the_window_rolls_over() {
     let err = frame_error();
-    let window = Duration::from_millis(300);
+    let window = Duration::from_secs(1);
+    let clock = FrozenClock::new();
     let logs = LogBuffer::new();
-    let layer = LogLayer::builder()
-        .writer(logs.clone())
-        .rate_limit(Some(RateLimit::new(1, window)))
-        .build();
+    let layer = limited_layer(&logs, RateLimit::new(1, window), &clock);
     let handle = layer.handle();
     let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
     tracing::dispatcher::with_default(&dispatch, || {
@@ -427,7 +492,7 @@ fn rate_limit_reports_when_the_window_rolls_over() {
         }
     });
     assert_eq!(logs.lines().len(), 1);
-    std::thread::sleep(window + Duration::from_millis(50));
+    clock.advance(window);
     tracing::dispatcher::with_default(&dispatch, || {
         tracing::error!(error = as_error(&err), n = 4, "frame rejected");
     });
@@ -446,6 +511,100 @@ fn rate_limit_reports_when_the_window_rolls_over() {
     assert_eq!(logs.contents(), "");
     assert_eq!(handle.logged("FrameDecodeError"), 2);
     assert_eq!(handle.suppressed("FrameDecodeError"), 2);
+}
+
+#[test]
+fn the_summary_arrives_after_the_window_before_any_later_event() {
+    let err = frame_error();
+    let window = Duration::from_secs(1);
+    let clock = FrozenClock::new();
+    let logs = LogBuffer::new();
+    let layer = limited_layer(&logs, RateLimit::new(2, window), &clock);
+    let handle = layer.handle();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    let burst = || {
+        tracing::dispatcher::with_default(&dispatch, || {
+            for _ in 0..5 {
+                tracing::error!(error = as_error(&err), kind = "oversized", "frame rejected");
+            }
+        })
+    };
+    burst();
+    assert_eq!(logs.take().lines().count(), 2);
+    // Within the window, nothing is due: neither a tick nor another event reports.
+    clock.advance(window / 2);
+    handle.tick();
+    tracing::dispatcher::with_default(&dispatch, || tracing::info!("still serving"));
+    let lines = logs.take();
+    assert_eq!(lines.lines().count(), 1, "{lines}");
+    // The window closed: the next event of any kind comes after the report.
+    clock.advance(window / 2);
+    tracing::dispatcher::with_default(&dispatch, || tracing::info!(n = 1, "an unrelated event"));
+    let records: Vec<Value> = logs.take().lines().map(parse).collect();
+    assert_eq!(records.len(), 2, "{records:#?}");
+    assert_eq!(records[0]["suppressed"], 3);
+    assert_eq!(records[0]["kind"], "oversized");
+    assert_eq!(records[1]["n"], 1);
+    // With no event at all, the periodic tick writes it.
+    burst();
+    logs.clear();
+    clock.advance(window);
+    handle.tick();
+    let records: Vec<Value> = logs.take().lines().map(parse).collect();
+    assert_eq!(records.len(), 1, "{records:#?}");
+    assert_eq!(records[0]["suppressed"], 3);
+    handle.tick();
+    assert_eq!(logs.contents(), "");
+    // At shutdown, reports come before the last line, window closed or not.
+    burst();
+    logs.clear();
+    handle.report_eagerly();
+    tracing::dispatcher::with_default(&dispatch, || tracing::info!("server stopped"));
+    let records: Vec<Value> = logs.take().lines().map(parse).collect();
+    assert_eq!(records.len(), 2, "{records:#?}");
+    assert_eq!(records[0]["suppressed"], 3);
+    assert_eq!(records[1]["message"], "server stopped");
+}
+
+#[test]
+fn every_event_at_warn_and_above_is_limited_by_lines_and_bytes() {
+    let clock = FrozenClock::new();
+    let logs = LogBuffer::new();
+    // Lines are plenty; 100 KB payloads meet the byte budget first.
+    let limit = RateLimit::new(1000, Duration::from_secs(1))
+        .bytes(256 * 1024)
+        .total_bytes(1 << 20);
+    let layer = limited_layer(&logs, limit, &clock);
+    let handle = layer.handle();
+    let payload = "p".repeat(100_000);
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for _ in 0..50 {
+            // No error field: the panic hook's kind of event.
+            tracing::error!(kind = "panic", "panicked: {payload}");
+        }
+        for _ in 0..50 {
+            // Neither kind nor error: the target is the kind.
+            tracing::warn!("slow: {payload}");
+        }
+        for _ in 0..5 {
+            tracing::info!("info lines are not limited");
+        }
+    });
+    let contents = logs.contents();
+    let lines: Vec<&str> = contents.lines().collect();
+    // Each kind: within its 256 KiB, every line counted as written or suppressed.
+    for (needle, kind) in [("panicked: ", "panic"), ("slow: ", "tracing_layer")] {
+        let written: Vec<&&str> = lines.iter().filter(|l| l.contains(needle)).collect();
+        let bytes: usize = written.iter().map(|l| l.len() + 1).sum();
+        assert!(bytes <= 256 * 1024, "{kind}: {bytes} bytes");
+        assert!(written.len() < 50, "{kind}: nothing suppressed");
+        assert_eq!(handle.logged(kind), written.len() as u64);
+        assert_eq!(handle.suppressed(kind), 50 - written.len() as u64);
+    }
+    assert_eq!(
+        lines.iter().filter(|l| l.contains("not limited")).count(),
+        5
+    );
 }
 
 #[test]
@@ -609,9 +768,476 @@ fn formats_parse_from_their_names() {
         Format::Json(LogFormat::OpenTelemetry)
     );
     let err = "xml".parse::<Format>().unwrap_err();
-    assert_eq!(err.name(), "LogFormatError");
+    assert_eq!(err.name(), "InvalidValue");
+    assert_eq!(
+        err.to_string(),
+        r#"unknown log format "xml" (expected one of: json, ecs, otel, bunyan, text, compact)"#
+    );
     assert_eq!(
         verror::info(&err).get("expected"),
         Some(&json!(["json", "ecs", "otel", "bunyan", "text", "compact"]))
     );
+}
+
+/// A MultiError holding a MultiError and a chain.
+fn nested_multi() -> VError {
+    let leaf = |name: &str| {
+        VError::builder()
+            .name(name.to_owned())
+            .message(format!("{name} failed"))
+            .backtrace(false)
+            .build()
+    };
+    let inner = VError::builder()
+        .errors([leaf("ShardA"), leaf("ShardB")])
+        .backtrace(false)
+        .build();
+    VError::builder()
+        .errors([
+            inner,
+            VError::builder()
+                .cause(leaf("Disk"))
+                .message("replica")
+                .backtrace(false)
+                .build(),
+        ])
+        .backtrace(false)
+        .build()
+}
+
+/// A chain `depth` levels deep, deeper than OTLP's nesting limit allows as values.
+fn deep_chain(depth: usize) -> VError {
+    let mut err = VError::builder()
+        .name("Root")
+        .message("bottom")
+        .backtrace(false)
+        .build();
+    for i in 0..depth {
+        err = VError::builder()
+            .cause(err)
+            .info("level", i)
+            .message(format!("level {i}"))
+            .backtrace(false)
+            .build();
+    }
+    err
+}
+
+/// An error whose info holds a value nested 100 deep and a 1 MiB string.
+fn huge_info() -> VError {
+    let mut nested = json!(1);
+    for _ in 0..100 {
+        nested = json!([nested]);
+    }
+    VError::builder()
+        .name("LookupError")
+        .info("nested", nested)
+        .info("key", "k".repeat(1 << 20))
+        .message(format!("no entry for {}", "k".repeat(1 << 20)))
+        .backtrace(false)
+        .build()
+}
+
+/// Every shape of record the layer writes in `format`, inside two spans that carry a
+/// trace context: an event without an error, the frame error, nested MultiErrors, a
+/// chain deeper than OTLP's nesting limit, huge and deeply nested info, a foreign
+/// error, and fields named like the keys each format writes itself.
+fn record_shapes(format: LogFormat) -> Vec<String> {
+    let (lines, _) = capture(format, None, || {
+        let conn = tracing::info_span!(
+            "conn",
+            conn_id = 7u64,
+            trace_id = "4bf92f3577b34da6a3ce929d0e0e4736",
+            span_id = "00f067aa0ba902b7"
+        );
+        let _conn = conn.enter();
+        let request = tracing::info_span!("req", request_id = 42u64, name = "lookup");
+        let _request = request.enter();
+        tracing::info!(answered = 3u64, "served");
+        log_frame_rejected();
+        tracing::error!(error = as_error(&nested_multi()), "batch failed");
+        tracing::error!(error = as_error(&deep_chain(60)), "deep");
+        tracing::error!(error = as_error(&huge_info()), "huge");
+        tracing::warn!(
+            error = as_error(&io::Error::other("disk on fire")),
+            "foreign"
+        );
+        tracing::warn!(
+            level = "mine",
+            msg = "mine",
+            time = 1u64,
+            v = 1u64,
+            exception.r#type = "spoof",
+            verror.info = "spoof",
+            spans = "mine",
+            error = "a string, not an error",
+            "reserved names"
+        );
+    });
+    assert_eq!(lines.len(), 7, "{lines:#?}");
+    lines
+}
+
+/// Fails under CI (where every tool must be installed), else prints why the test is
+/// skipped.
+fn skip_or_fail(reason: &str) {
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{reason}");
+    }
+    eprintln!("skipped: {reason}");
+}
+
+/// Writes `lines` to a fresh file in the temporary directory.
+fn lines_file(name: &str, lines: &[String]) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("verror-{name}-{}.jsonl", std::process::id()));
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    path
+}
+
+fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn every_record_shape_stays_within_its_cap_and_has_unique_keys() {
+    for format in LogFormat::ALL {
+        for line in record_shapes(format) {
+            assert!(
+                line.len() <= verror::records::DEFAULT_MAX_RECORD_BYTES,
+                "{format}: {} bytes",
+                line.len()
+            );
+            // serde_json's `Value` keeps the last of duplicate keys: check the raw line.
+            assert_no_duplicate_keys(&line);
+        }
+    }
+}
+
+/// Fails if any JSON object in `line` has a key twice.
+fn assert_no_duplicate_keys(line: &str) {
+    struct Unique;
+    impl<'de> serde::de::Visitor<'de> for Unique {
+        type Value = Unique;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Unique, A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if !seen.insert(key.clone()) {
+                    return Err(serde::de::Error::custom(format!("duplicate key {key:?}")));
+                }
+                map.next_value::<Unique>()?;
+            }
+            Ok(Unique)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Unique, A::Error> {
+            while seq.next_element::<Unique>()?.is_some() {}
+            Ok(Unique)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_unit<E>(self) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+    }
+    impl<'de> serde::Deserialize<'de> for Unique {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Unique, D::Error> {
+            d.deserialize_any(Unique)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(line);
+    if let Err(err) = <Unique as serde::Deserialize>::deserialize(&mut de) {
+        panic!("{err}: {line}");
+    }
+}
+
+#[test]
+fn otel_lines_decode_as_logs_data_and_export_requests() {
+    let lines = record_shapes(LogFormat::OpenTelemetry);
+    let path = lines_file("otlp", &lines);
+    let output = std::process::Command::new("python3")
+        .arg(fixture("otlp_decode.py"))
+        .arg(&path)
+        .output();
+    let _ = std::fs::remove_file(&path);
+    let output = match output {
+        Ok(output) => output,
+        Err(err) => return skip_or_fail(&format!("cannot run python3: {err}")),
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if output.status.code() == Some(3) {
+        return skip_or_fail(&format!("{stdout} (pip install opentelemetry-proto)"));
+    }
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // What the protobuf parser read is what we wrote.
+    let decoded: Vec<Value> = stdout.lines().map(parse).collect();
+    assert_eq!(decoded.len(), lines.len(), "{stdout}");
+    for (line, decoded) in lines.iter().zip(&decoded) {
+        let data = parse(line);
+        let record = otel_record(&data);
+        assert_eq!(
+            decoded["attributes"],
+            record["attributes"].as_array().unwrap().len(),
+            "{line}"
+        );
+        assert_eq!(decoded["body"], record["body"]["stringValue"]);
+        assert_eq!(decoded["severity"], record["severityNumber"]);
+        assert_eq!(decoded["scope"], "verror");
+        assert!(decoded["trace_id"].as_u64().unwrap() > 0, "{line}");
+    }
+}
+
+/// The ECS fields and types of the vendored definitions.
+fn ecs_fields() -> std::collections::BTreeMap<String, String> {
+    std::fs::read_to_string(fixture("ecs_fields.tsv"))
+        .unwrap()
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.is_empty())
+        .map(|line| {
+            let (name, kind) = line.split_once('\t').unwrap();
+            (name.to_owned(), kind.to_owned())
+        })
+        .collect()
+}
+
+/// Whether a JSON value fits an ECS type.
+fn fits_ecs_type(value: &Value, kind: &str) -> bool {
+    match kind {
+        "keyword" | "match_only_text" | "wildcard" => value.is_string(),
+        "date" => value
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z') && t.contains('T')),
+        "long" => value.is_i64() || value.is_u64(),
+        "object" => value
+            .as_object()
+            .is_some_and(|o| o.values().all(Value::is_string)),
+        _ => false,
+    }
+}
+
+#[test]
+fn ecs_records_write_ecs_fields_with_their_types_and_the_rest_under_verror() {
+    let ecs = ecs_fields();
+    for line in record_shapes(LogFormat::Ecs) {
+        let record: serde_json::Map<String, Value> = serde_json::from_str(&line).unwrap();
+        assert!(record["verror"].is_object(), "{line:.300}");
+        for (key, value) in &record {
+            if key == "verror" {
+                continue;
+            }
+            // ECS objects written nested (`error`) are checked field by field.
+            let fields: Vec<(String, &Value)> = match value {
+                Value::Object(object) if !ecs.contains_key(key.as_str()) => object
+                    .iter()
+                    .map(|(k, v)| (format!("{key}.{k}"), v))
+                    .collect(),
+                _ => vec![(key.clone(), value)],
+            };
+            for (name, value) in fields {
+                let kind = ecs
+                    .get(&name)
+                    .unwrap_or_else(|| panic!("{name} is not an ECS field: {line:.300}"));
+                assert!(fits_ecs_type(value, kind), "{name}: {value} is not {kind}");
+            }
+        }
+        for required in ["@timestamp", "ecs.version", "message", "log.level"] {
+            assert!(record.contains_key(required), "{required}: {line:.300}");
+        }
+    }
+}
+
+#[test]
+fn the_bunyan_cli_shows_an_error_as_its_header_and_its_stack() {
+    let lines = record_shapes(LogFormat::Bunyan);
+    let path = lines_file("bunyan", &lines);
+    let output = std::process::Command::new("bunyan")
+        .args(["--no-color", "-o", "long"])
+        .arg(&path)
+        .output();
+    let _ = std::fs::remove_file(&path);
+    let output = match output {
+        Ok(output) => output,
+        Err(err) => {
+            return skip_or_fail(&format!("cannot run bunyan ({err}): npm install -g bunyan"))
+        }
+    };
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let shown = String::from_utf8_lossy(&output.stdout);
+    // One block per record, each a header line (`[time] LEVEL: name/pid on host: msg
+    // (extras)`) and its details: every record is valid Bunyan, none is echoed raw.
+    let mut blocks: Vec<Vec<&str>> = Vec::new();
+    for line in shown.lines() {
+        if line.starts_with('[') {
+            blocks.push(vec![line]);
+        } else {
+            blocks
+                .last_mut()
+                .expect("a detail line before any header")
+                .push(line);
+        }
+    }
+    assert_eq!(blocks.len(), lines.len(), "{shown}");
+    for (line, block) in lines.iter().zip(&blocks) {
+        let record = parse(line);
+        // The nested chain and the info object are gone from the error: the CLI
+        // prints each key of `err` besides name, message and stack.
+        assert!(!block.iter().any(|l| l.contains("err.")), "{block:#?}");
+        if let Some(stack) = record["err"]["stack"].as_str() {
+            let details: Vec<String> = stack.lines().map(|l| format!("    {l}")).collect();
+            // Short flat fields sit in the header; long ones (the 1 MiB key, cut)
+            // come below it, after the stack.
+            assert_eq!(block[1..=details.len()], details, "{block:#?}");
+        }
+    }
+    // The frame error: its header and its stack, nothing else.
+    let frame = &blocks[1];
+    assert!(frame[0].contains("ERROR: demo/"), "{frame:#?}");
+    assert!(
+        frame[0].contains(": frame rejected (target=tracing_layer, conn_id=7,"),
+        "{frame:#?}"
+    );
+    assert!(frame[0].contains("declared_len=5000000"), "{frame:#?}");
+    assert_eq!(frame.len(), 5, "{frame:#?}");
+}
+
+/// An info event inside two spans, in `format`.
+fn line_in_spans(format: Format) -> String {
+    let (lines, _) = capture(format, None, || {
+        let conn = tracing::info_span!(
+            "conn",
+            conn_id = 7u64,
+            peer = "127.0.0.1:50412",
+            trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
+        let _conn = conn.enter();
+        let request = tracing::info_span!(
+            "req",
+            request_id = 42u64,
+            span_id = 0x00f0_67aa_0ba9_02b7u64
+        );
+        let _request = request.enter();
+        tracing::warn!(answered = 3u64, "slow request");
+    });
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    lines.into_iter().next().unwrap()
+}
+
+#[test]
+fn records_carry_the_current_span_and_its_parents_in_each_format() {
+    let native = parse(&line_in_spans(LogFormat::Native.into()));
+    assert_eq!(
+        native["span"],
+        json!({"name": "req", "request_id": 42, "span_id": 0x00f0_67aa_0ba9_02b7u64})
+    );
+    assert_eq!(native["spans"][0]["name"], "conn");
+    assert_eq!(native["spans"][0]["conn_id"], 7);
+    assert_eq!(native["spans"][1]["name"], "req");
+
+    let ecs = parse(&line_in_spans(LogFormat::Ecs.into()));
+    assert_eq!(ecs["verror"]["spans"], native["spans"]);
+    assert_eq!(ecs["trace.id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_eq!(ecs["span.id"], "00f067aa0ba902b7");
+
+    let data = parse(&line_in_spans(LogFormat::OpenTelemetry.into()));
+    let record = otel_record(&data);
+    let attributes = attributes(record);
+    assert_eq!(attributes["request_id"], json!({"intValue": "42"}));
+    assert_eq!(attributes["conn_id"], json!({"intValue": "7"}));
+    assert_eq!(
+        attributes["verror.spans"],
+        json!({"arrayValue": {"values": [{"stringValue": "conn"}, {"stringValue": "req"}]}})
+    );
+    assert_eq!(record["traceId"], "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_eq!(record["spanId"], "00f067aa0ba902b7");
+
+    let bunyan = parse(&line_in_spans(LogFormat::Bunyan.into()));
+    assert_eq!(bunyan["request_id"], 42);
+    assert_eq!(bunyan["peer"], "127.0.0.1:50412");
+
+    let text = line_in_spans(Format::Text);
+    let expected = format!(
+        " WARN conn{{conn_id=7 peer=127.0.0.1:50412 trace_id=4bf92f3577b34da6a3ce929d0e0e4736}}: \
+         req{{request_id=42 span_id={}}}: tracing_layer: slow request answered=3",
+        0x00f0_67aa_0ba9_02b7u64
+    );
+    assert!(text.contains(&expected), "{text}");
+
+    let all: Vec<String> = Format::ALL
+        .iter()
+        .map(|format| format!("== {format}\n{}", line_in_spans(*format)))
+        .collect();
+    snapshot!("spans", all.join("\n"));
+}
+
+#[test]
+fn errors_made_inside_spans_record_them_when_asked() {
+    let make = |spans_in_errors: bool| {
+        let layer = LogLayer::builder()
+            .writer(LogBuffer::new())
+            .spans_in_errors(spans_in_errors)
+            .build();
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+            let _conn = tracing::info_span!("conn", conn_id = 7u64, name = "x").entered();
+            let _request = tracing::info_span!("req", request_id = 42u64).entered();
+            let root: Result<u8, _> = "x".parse::<u8>();
+            let root = verror::ResultExt::context(root, "bad port").unwrap_err();
+            VError::builder()
+                .name("ConfigError")
+                .cause(root)
+                .message("invalid config")
+                .backtrace(false)
+                .build()
+        })
+    };
+    let err = make(true);
+    // The level made first (wrapping a foreign error) records the spans; the level
+    // wrapping it does not repeat them.
+    let spans = json!([
+        {"name": "conn", "conn_id": 7, "fields.name": "x"},
+        {"name": "req", "request_id": 42}
+    ]);
+    let root = verror::chain(&err)
+        .nth(1)
+        .unwrap()
+        .downcast_ref::<VError>()
+        .unwrap();
+    assert_eq!(root.own_info().get("spans"), Some(&spans));
+    assert!(err.own_info().get("spans").is_none());
+    // Shown in the report and in the JSON.
+    assert!(format!("{err:?}").contains(r#""request_id":42"#), "{err:?}");
+    let json = serde_json::to_value(&err).unwrap();
+    assert_eq!(json["cause"]["info"]["spans"], spans);
+    // Off by default.
+    let err = make(false);
+    assert!(verror::info(&err).get("spans").is_none());
+    // Outside any span, nothing either.
+    let layer = LogLayer::builder()
+        .writer(LogBuffer::new())
+        .spans_in_errors(true)
+        .build();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        assert!(VError::new("plain").own_info().is_empty());
+    });
 }

@@ -21,7 +21,7 @@ use verror::frame::{
     FrameCodec, FrameContext, FrameError, FrameState, OversizedPolicy, TimeoutStage,
     DEFAULT_MAX_FRAME_LEN, HEADER_LEN,
 };
-use verror::log::{Level, LogFormat, LogRecord};
+use verror::records::{LogFormat, LogRecord, Severity};
 use verror::{ErrorJson, VError};
 
 /// A harness: the fuzzer's bytes in, a panic when an invariant breaks.
@@ -487,7 +487,7 @@ pub fn decode_stream(data: &[u8]) {
 
 /// A log record with fixed time, host and pid, so two renderings compare equal.
 fn fixed_record() -> LogRecord {
-    let mut record = LogRecord::new(Level::Error, "request failed").field("conn_id", 7);
+    let mut record = LogRecord::new(Severity::Error, "request failed").field("conn_id", 7);
     record.time = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
     record.hostname = "fuzz-host".to_owned();
     record.pid = 4242;
@@ -628,7 +628,7 @@ fn other_renderings(err: &VError) -> Vec<String> {
     ];
     let record = fixed_record();
     for format in LogFormat::ALL {
-        out.push(verror::log::render(format, &record, err).to_string());
+        out.push(verror::records::render(format, &record, err).to_string());
     }
     out
 }

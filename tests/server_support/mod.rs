@@ -16,11 +16,11 @@ use serde_json::Value;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::layer::SubscriberExt;
-use verror::log::LogFormat;
+use verror::layer::{LogBuffer, LogLayer};
+use verror::records::LogFormat;
 use verror::server::{
     Client, ErrorKind, Handler, RequestSender, ResponseReceiver, Server, ServerBuilder, Summary,
 };
-use verror::tracing::{LogBuffer, LogLayer};
 use verror::VError;
 
 /// The request limit of the test servers.
@@ -212,7 +212,7 @@ pub fn log_to(target: Option<LogTarget>) {
     LOG_TARGET.with(|current| *current.borrow_mut() = target);
 }
 
-/// JSON log lines written by the `verror::tracing` layer while this lives (on this
+/// JSON log lines written by the `verror::layer` layer while this lives (on this
 /// thread, see [`log_to`]: use a current-thread runtime, or have the runtime's
 /// threads log to [`target`](Logs::target) too).
 pub struct Logs {

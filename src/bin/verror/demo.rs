@@ -10,9 +10,9 @@ use bytes::Bytes;
 use clap::Args;
 use tokio::time::Instant;
 use tracing_subscriber::filter::LevelFilter;
+use verror::layer::{Format, LogBuffer, LogLayer};
 use verror::server::load::{Fault, Load};
 use verror::server::{Client, DemoHandler, ErrorKind, Exposure, Server};
-use verror::tracing::{Format, LogBuffer, LogLayer};
 use verror::VError;
 
 use crate::logging;

@@ -1,5 +1,5 @@
-//! The program's logs: `verror::tracing::LogLayer` as the global subscriber, and
-//! panics logged as lines of the same format.
+//! The program's logs: `verror::layer::LogLayer` as the global subscriber, its
+//! periodic tick, and panics logged as lines of the same format.
 
 use std::time::Duration;
 
@@ -7,7 +7,7 @@ use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::Layer;
-use verror::tracing::{LogHandle, LogLayerBuilder, RateLimit};
+use verror::layer::{LogHandle, LogLayerBuilder, RateLimit};
 use verror::VError;
 
 /// Installs `layer` (with only the events at `level` or above) as the program's
@@ -30,7 +30,21 @@ pub fn init(layer: LogLayerBuilder, level: LevelFilter) -> Result<LogHandle, VEr
     Ok(handle)
 }
 
-/// `lines` error lines of a kind per second, `0` for no limit.
+/// Writes the rate limit's due reports once a second, so that a report of
+/// suppressed lines never waits for the next event.
+pub fn spawn_ticks(logs: &LogHandle) {
+    let logs = logs.clone();
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_secs(1));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            logs.tick();
+        }
+    });
+}
+
+/// `lines` lines of a kind per second, `0` for no limit.
 pub fn rate_limit(lines: u32) -> Option<RateLimit> {
     (lines > 0).then(|| RateLimit::new(lines, Duration::from_secs(1)))
 }

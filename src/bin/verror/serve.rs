@@ -8,8 +8,8 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use tracing_subscriber::filter::LevelFilter;
 use verror::frame::{OversizedPolicy, DEFAULT_MAX_FRAME_LEN};
+use verror::layer::{Format, LogLayer};
 use verror::server::{shutdown_signal, DemoHandler, Exposure, Server};
-use verror::tracing::{Format, LogLayer};
 use verror::VError;
 
 use crate::{duration, logging};
@@ -35,8 +35,8 @@ pub struct ServeArgs {
     /// The lowest level logged: error, warn, info, debug or trace.
     #[arg(long, default_value = "info")]
     log_level: LevelFilter,
-    /// Error lines of one kind logged per second; the rest are counted and
-    /// reported (0: no limit).
+    /// Lines at warn and above of one kind logged per second (also within 256 KiB
+    /// of a kind and 1 MiB in all); the rest are counted and reported (0: no limit).
     #[arg(long, default_value_t = 10)]
     log_rate: u32,
     /// What a client sees of a handler's error: its public view, or the whole
@@ -93,6 +93,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, VError> {
         .rate_limit(logging::rate_limit(args.log_rate))
         .service("verror");
     let logs = logging::init(layer, args.log_level)?;
+    logging::spawn_ticks(&logs);
 
     let mut builder = Server::builder()
         .addr(args.listen)
@@ -120,8 +121,14 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, VError> {
     }
 
     let server = builder.bind(DemoHandler::new()).await?;
-    // Logs "server listening" (with `addr`) first and "server stopped: ..." last.
-    server.serve_until(shutdown_signal()).await;
+    // Logs "server listening" (with `addr`) first and "server stopped: ..." last,
+    // after the reports of what the rate limit suppressed.
+    server
+        .serve_until(async {
+            shutdown_signal().await;
+            logs.report_eagerly();
+        })
+        .await;
     logs.flush();
     Ok(ExitCode::SUCCESS)
 }

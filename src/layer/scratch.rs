@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 
-use crate::log::{Level, LogRecord};
+use crate::records::{LogRecord, Severity};
 
 /// Buffers larger than this are dropped after use rather than kept.
 const MAX_KEPT_CAPACITY: usize = 64 * 1024;
@@ -22,7 +22,7 @@ pub(super) struct Scratch {
 impl Scratch {
     fn new() -> Scratch {
         Scratch {
-            record: LogRecord::new(Level::Info, String::new()),
+            record: LogRecord::new(Severity::Info, String::new()),
             kind: String::new(),
             error_name: String::new(),
             buf: Vec::new(),

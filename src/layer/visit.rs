@@ -1,7 +1,6 @@
 //! The three visits of an event's fields: [`Probe`] finds its error and kind,
 //! [`Collect`] fills the record, [`Render`] writes it while the error is lent.
 
-use std::borrow::Cow;
 use std::error::Error;
 use std::fmt::{self, Write as _};
 
@@ -10,8 +9,8 @@ use serde_json::Value;
 
 use super::record::RecordWriter;
 use super::scratch::Scratch;
-use crate::log::LogRecord;
-use crate::ser::ErrorJson;
+use crate::info::Info;
+use crate::records::LogRecord;
 
 /// Pass 1: finds the first error field and the event's kind.
 pub(super) struct Probe<'a> {
@@ -50,27 +49,53 @@ impl Visit for Probe<'_> {
     }
 }
 
-/// Pass 2: the message and the typed fields, all but the record's error.
+/// The budget of the JSON of an event's further error fields (the record cuts each
+/// field value further to its own share).
+const SECONDARY_ERROR_BYTES: usize = 16 * 1024;
+
+/// Pass 2: the message and the typed fields, all but the record's error; also the
+/// fields of a span (no message, no error).
 pub(super) struct Collect<'a> {
-    pub(super) record: &'a mut LogRecord,
+    pub(super) fields: &'a mut Info,
+    /// Where the `message` field goes; `None` keeps it as a field.
+    pub(super) message: Option<&'a mut String>,
     /// The record's error, left for [`Render`].
     pub(super) primary: Option<usize>,
-    /// Field names the format writes itself, renamed `fields.<name>`.
-    pub(super) reserved: &'static [&'static str],
 }
 
-impl Collect<'_> {
+impl<'a> Collect<'a> {
+    /// Collects an event's fields into `record`, its message included.
+    pub(super) fn event(record: &'a mut LogRecord, primary: Option<usize>) -> Collect<'a> {
+        Collect {
+            fields: &mut record.fields,
+            message: Some(&mut record.message),
+            primary,
+        }
+    }
+
+    /// Collects a span's fields into `fields`.
+    pub(super) fn span(fields: &'a mut Info) -> Collect<'a> {
+        Collect {
+            fields,
+            message: None,
+            primary: None,
+        }
+    }
+
+    /// Keeps a field; colliding names are renamed when the record is written. A
+    /// span's fields are kept for its whole life and copied into each of its events:
+    /// they are cut to what a record shows of a field.
     fn field(&mut self, field: &Field, value: Value) {
         let name = field.name();
         if name.starts_with("log.") {
             return;
         }
-        let key: Cow<'static, str> = if self.reserved.contains(&name) {
-            Cow::Owned(format!("fields.{name}"))
+        let value = if self.message.is_none() {
+            crate::records::bounded_field(value)
         } else {
-            Cow::Borrowed(name)
+            value
         };
-        self.record.fields.insert(key, value);
+        self.fields.insert(name, value);
     }
 }
 
@@ -106,26 +131,27 @@ impl Visit for Collect<'_> {
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.record.message.push_str(value);
-        } else {
-            self.field(field, Value::String(value.to_owned()));
+        match &mut self.message {
+            Some(message) if field.name() == "message" => message.push_str(value),
+            _ => self.field(field, Value::String(value.to_owned())),
         }
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn Error + 'static)) {
         if Some(field.index()) != self.primary {
-            let json = serde_json::to_value(ErrorJson::new(value))
-                .unwrap_or_else(|e| Value::String(e.to_string()));
-            self.field(field, json);
+            self.field(
+                field,
+                crate::records::chain_json(value, SECONDARY_ERROR_BYTES),
+            );
         }
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if field.name() == "message" {
-            let _ = write!(self.record.message, "{value:?}");
-        } else {
-            self.field(field, Value::String(format!("{value:?}")));
+        match &mut self.message {
+            Some(message) if field.name() == "message" => {
+                let _ = write!(message, "{value:?}");
+            }
+            _ => self.field(field, Value::String(format!("{value:?}"))),
         }
     }
 }
@@ -138,6 +164,8 @@ pub(super) struct Render<'a> {
     pub(super) index: usize,
     /// The target for a text line.
     pub(super) target: Option<&'a str>,
+    /// Whether a line of that many bytes may be written.
+    pub(super) gate: &'a dyn Fn(usize) -> bool,
 }
 
 impl Visit for Render<'_> {
@@ -149,7 +177,7 @@ impl Visit for Render<'_> {
             let _ = crate::fmt::write_message(&mut self.scratch.record.message, value);
         }
         self.records
-            .write_record(self.scratch, self.target, Some(value));
+            .write_record(self.scratch, self.target, Some(value), self.gate);
     }
 
     fn record_debug(&mut self, _field: &Field, _value: &dyn fmt::Debug) {}

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::log::LogFormat;
+use crate::records::LogFormat;
 
 /// What [`LogLayer`](super::LogLayer) writes: a JSON record per line in one of the
 /// [`LogFormat`]s, or human text.
@@ -12,8 +12,8 @@ use crate::log::LogFormat;
 /// `bunyan`, `text` and `compact`:
 ///
 /// ```
-/// use verror::log::LogFormat;
-/// use verror::tracing::Format;
+/// use verror::records::LogFormat;
+/// use verror::layer::Format;
 /// assert_eq!("ecs".parse::<Format>().unwrap(), Format::Json(LogFormat::Ecs));
 /// assert_eq!("text".parse::<Format>().unwrap(), Format::Text);
 /// assert_eq!(Format::from(LogFormat::Bunyan).to_string(), "bunyan");
@@ -50,42 +50,6 @@ impl Format {
             Format::Compact => "compact",
         }
     }
-
-    /// Record keys this format writes itself; a field of that name is renamed.
-    pub(super) fn reserved(self) -> &'static [&'static str] {
-        match self {
-            Format::Json(LogFormat::Native) => &["timestamp", "level", "message", "error", "info"],
-            Format::Json(LogFormat::Ecs) => &[
-                "@timestamp",
-                "log.level",
-                "message",
-                "ecs.version",
-                "service.name",
-                "host.hostname",
-                "process.pid",
-                "error",
-                "verror",
-            ],
-            Format::Json(LogFormat::OpenTelemetry) => &[
-                "exception.type",
-                "exception.message",
-                "exception.stacktrace",
-                "verror.error",
-            ],
-            Format::Json(LogFormat::Bunyan) => &[
-                "name", "hostname", "pid", "level", "err", "msg", "time", "v",
-            ],
-            Format::Text | Format::Compact => &[],
-        }
-    }
-
-    /// The record field that carries the event's target.
-    pub(super) fn target_key(self) -> &'static str {
-        match self {
-            Format::Json(LogFormat::Ecs) => "log.logger",
-            _ => "target",
-        }
-    }
 }
 
 impl Default for Format {
@@ -109,13 +73,7 @@ impl FromStr for Format {
             "text" => Ok(Format::Text),
             "compact" => Ok(Format::Compact),
             _ => text.parse::<LogFormat>().map(Format::Json).map_err(|_| {
-                crate::VError::builder()
-                    .name("LogFormatError")
-                    .info("given", text)
-                    .info("expected", Format::ALL.map(Format::as_str))
-                    .message(format!("unknown log format {text:?}"))
-                    .backtrace(false)
-                    .build()
+                crate::choice::unknown_value("log format", text, &Format::ALL.map(Format::as_str))
             }),
         }
     }

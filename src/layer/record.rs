@@ -11,11 +11,11 @@ use serde_json::Value;
 use super::format::Format;
 use super::limiter::Suppressed;
 use super::scratch::Scratch;
-use super::text::{write_text, BufText};
+use super::text::write_text_line;
 use super::writer::WriteLine;
 use super::OWN_TARGET;
 use crate::info::Info;
-use crate::log::{Level, LogRecord};
+use crate::records::{LogRecord, Severity, DEFAULT_MAX_RECORD_BYTES};
 
 /// Writes records as lines: the format, the writer and what every record carries.
 pub(super) struct RecordWriter {
@@ -53,37 +53,36 @@ impl RecordWriter {
     }
 
     /// Starts `record` afresh for a line at `level` from `target`: the time, an empty
-    /// message and fields, the service and, in JSON, the target field. Returns the
+    /// message, no fields or spans, the service and, in JSON, the target. Returns the
     /// target to print in text formats.
     pub(super) fn start_record<'t>(
         &self,
         record: &mut LogRecord,
-        level: Level,
+        level: Severity,
         target: &'t str,
     ) -> Option<&'t str> {
         record.time = SystemTime::now();
         record.level = level;
         record.message.clear();
         record.fields = Info::new();
+        record.spans.clear();
         // The scratch record keeps its service from line to line; copy it only once.
         if record.service != self.service {
             record.service.clone_from(&self.service);
         }
         let json = matches!(self.format, Format::Json(_));
-        if self.target && json {
-            record
-                .fields
-                .insert(self.format.target_key(), Value::String(target.to_owned()));
-        }
+        record.target = (self.target && json).then(|| target.to_owned());
         (self.target && !json).then_some(target)
     }
 
-    /// Renders the scratch record with `error` and writes it.
+    /// Renders the scratch record with `error` and writes it if `gate` lets a line of
+    /// its length through (the rate limit's byte budgets).
     pub(super) fn write_record(
         &self,
         scratch: &mut Scratch,
         target: Option<&str>,
         error: Option<&(dyn Error + 'static)>,
+        gate: &dyn Fn(usize) -> bool,
     ) {
         let Scratch { record, buf, .. } = scratch;
         buf.clear();
@@ -93,22 +92,33 @@ impl RecordWriter {
             }
             Format::Text | Format::Compact => {
                 let compact = self.format == Format::Compact;
-                write_text(&mut BufText(buf), record, target, error, compact).is_ok()
+                write_text_line(
+                    buf,
+                    DEFAULT_MAX_RECORD_BYTES,
+                    record,
+                    target,
+                    error,
+                    compact,
+                )
             }
         };
         buf.push(b'\n');
+        if rendered && !gate(buf.len()) {
+            return;
+        }
         if !rendered || self.writer.write_line(buf).is_err() {
             self.write_errors.fetch_add(1, Ordering::Relaxed);
         }
     }
 
-    /// Writes the line that reports suppressed error lines.
+    /// Writes the line that reports suppressed lines (never limited itself: one per
+    /// kind and window at most).
     pub(super) fn write_suppressed(&self, scratch: &mut Scratch, report: &Suppressed) {
         let record = &mut scratch.record;
         let target = self.start_record(record, report.level, OWN_TARGET);
         let _ = write!(
             record.message,
-            "suppressed {} error line{} of kind {}",
+            "suppressed {} line{} of kind {}",
             report.count,
             if report.count == 1 { "" } else { "s" },
             report.kind
@@ -119,7 +129,7 @@ impl RecordWriter {
         record
             .fields
             .insert("suppressed", Value::from(report.count));
-        self.write_record(scratch, target, None);
+        self.write_record(scratch, target, None, &|_| true);
     }
 
     /// Flushes the writer.

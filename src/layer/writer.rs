@@ -1,79 +1,17 @@
-//! Where lines go: [`MakeWriter`] and its implementations, [`LogBuffer`] for tests, and
+//! Where lines go: tracing-subscriber's [`MakeWriter`], [`LogBuffer`] for tests, and
 //! the writer-erased [`WriteLine`] the layer keeps.
 
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// Where [`LogLayer`](super::LogLayer) writes: something that gives an [`io::Write`]
-/// for each line.
-///
-/// Implemented for closures `Fn() -> W` (so `std::io::stderr` and `std::io::stdout`
-/// work as they are), for [`LogBuffer`], for `std::fs::File`, and for `Mutex<W>`.
-/// Each line, its `\n` included, goes to the writer in one `write_all` call.
-pub trait MakeWriter: Send + Sync + 'static {
-    /// The writer for one line.
-    type Writer<'a>: Write
-    where
-        Self: 'a;
-
-    /// A writer for the next line.
-    fn make_writer(&self) -> Self::Writer<'_>;
-}
-
-impl<F, W> MakeWriter for F
-where
-    F: Fn() -> W + Send + Sync + 'static,
-    W: Write,
-{
-    type Writer<'a>
-        = W
-    where
-        Self: 'a;
-
-    fn make_writer(&self) -> W {
-        self()
-    }
-}
-
-impl MakeWriter for std::fs::File {
-    type Writer<'a> = &'a std::fs::File;
-
-    fn make_writer(&self) -> &std::fs::File {
-        self
-    }
-}
-
-impl<W: Write + Send + 'static> MakeWriter for Mutex<W> {
-    type Writer<'a> = LockedWriter<'a, W>;
-
-    fn make_writer(&self) -> LockedWriter<'_, W> {
-        LockedWriter(self.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
-    }
-}
-
-/// The writer of a `Mutex<W>`: holds the lock for one line.
-pub struct LockedWriter<'a, W>(MutexGuard<'a, W>);
-
-impl<W: Write> Write for LockedWriter<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.write(buf)
-    }
-
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.0.write_all(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
-    }
-}
+use tracing_subscriber::fmt::MakeWriter;
 
 /// An in-memory log shared by its clones: point a [`LogLayer`](super::LogLayer) at one
 /// clone and read the lines from another (tests, demos).
 ///
 /// ```
 /// use std::io::Write;
-/// let logs = verror::tracing::LogBuffer::new();
+/// let logs = verror::layer::LogBuffer::new();
 /// let mut writer = logs.clone();
 /// writer.write_all(b"{\"a\":1}\n{\"a\":2}\n").unwrap();
 /// assert_eq!(logs.lines(), ["{\"a\":1}", "{\"a\":2}"]);
@@ -139,10 +77,10 @@ impl Write for LogBuffer {
     }
 }
 
-impl MakeWriter for LogBuffer {
-    type Writer<'a> = &'a LogBuffer;
+impl<'a> MakeWriter<'a> for LogBuffer {
+    type Writer = &'a LogBuffer;
 
-    fn make_writer(&self) -> &LogBuffer {
+    fn make_writer(&'a self) -> &'a LogBuffer {
         self
     }
 }
@@ -153,7 +91,10 @@ pub(super) trait WriteLine: Send + Sync {
     fn flush(&self) -> io::Result<()>;
 }
 
-impl<M: MakeWriter> WriteLine for M {
+impl<M> WriteLine for M
+where
+    M: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
     fn write_line(&self, line: &[u8]) -> io::Result<()> {
         self.make_writer().write_all(line)
     }

@@ -2,8 +2,10 @@
 //! flattened strings (feature `tracing`).
 //!
 //! [`LogLayer`] writes one record per event: a JSON object per line in one of the
-//! [`LogFormat`](crate::log::LogFormat)s of [`crate::log`] (verror's native record,
-//! Elastic Common Schema, an OpenTelemetry log record, Bunyan), or human text. An error
+//! [`LogFormat`](crate::records::LogFormat)s of [`crate::records`] (verror's native record,
+//! Elastic Common Schema, an OpenTelemetry `LogsData` message, Bunyan), or human text.
+//! Lines go to any tracing-subscriber [`MakeWriter`](tracing_subscriber::fmt::MakeWriter)
+//! (stderr by default; tracing-appender's non-blocking writer plugs in). An error
 //! recorded as an event field (any `&(dyn Error + 'static)`, a [`VError`](crate::VError)
 //! or not) stays a nested object with its name, message, info and causes
 //! ([`ErrorJson`](crate::ErrorJson)), never a string of JSON; the event's other fields
@@ -12,8 +14,8 @@
 //! ```
 //! use tracing_subscriber::layer::SubscriberExt;
 //! use tracing_subscriber::util::SubscriberInitExt;
-//! use verror::log::LogFormat;
-//! use verror::tracing::{as_error, LogBuffer, LogLayer};
+//! use verror::records::LogFormat;
+//! use verror::layer::{as_error, LogBuffer, LogLayer};
 //! use verror::VError;
 //!
 //! // Logs go to stderr by default; this example captures them.
@@ -59,30 +61,42 @@
 //! - The `message` field (the format string of `tracing::error!(…, "text")`) is the
 //!   record's message. An error event without one takes the error's whole message.
 //! - Other fields keep their types: integers, floats, booleans and strings as such,
-//!   `?value` and `%value` as strings. A field whose name a format already uses (say
-//!   `level` or `msg`) is written as `fields.<name>`. Fields `log.*` (added by
-//!   `tracing-log`) are skipped.
-//! - The event's target is a field: `log.logger` in ECS, `target` elsewhere (turn it off
-//!   with [`LogLayerBuilder::target`]).
-//! - Span fields are not included.
+//!   `?value` and `%value` as strings. A field whose name a format already writes
+//!   itself (say `level`, `msg` or `exception.type`) is written as `fields.<name>`,
+//!   the same way in every format. Fields `log.*` (added by `tracing-log`) are
+//!   skipped.
+//! - The event's target: `target` (native, Bunyan), `log.logger` (ECS),
+//!   `code.namespace` (OpenTelemetry); turn it off with [`LogLayerBuilder::target`].
+//! - The current span and its parents, with their fields, in each format's idiom:
+//!   `span` and `spans` as tracing-subscriber's JSON writes them (native), under
+//!   `verror.spans` (ECS), attributes (OpenTelemetry), flat fields (Bunyan), and
+//!   `name{k=v}:` prefixes (text). Span fields `trace_id` and `span_id` (32 and 16 hex
+//!   digits, or integers) become the trace context: OTLP's `traceId`/`spanId`, ECS's
+//!   `trace.id`/`span.id`.
+//! - Every record is capped ([`DEFAULT_MAX_RECORD_BYTES`](crate::records::DEFAULT_MAX_RECORD_BYTES)):
+//!   long values are cut with a marker, and the line stays valid JSON.
 //!
 //! # Rate limiting
 //!
-//! Error lines (events carrying an error) are limited per **kind**: the event's `kind`
-//! field when it has one, else the error's name. At most [`RateLimit::lines`] lines of a
-//! kind are written per [`RateLimit::window`] (10 a second by default); the rest are
-//! counted and dropped. When the window of a kind rolls over (at the next event of
-//! that kind) or on [`LogHandle::flush`] (also run when the layer is dropped), one line
-//! at the level of the dropped events reports them, with fields `kind` and
-//! `suppressed`:
+//! Every line at warn and above is limited per **kind**: the event's `kind` field when
+//! it has one, else its error's name, else its target. At most [`RateLimit::lines`]
+//! lines and [`RateLimit::bytes`] bytes of a kind, and [`RateLimit::total_bytes`]
+//! bytes of all kinds, are written per [`RateLimit::window`] (by default 10 lines and
+//! 256 KiB of a kind and 1 MiB in all, a second); the rest are counted and dropped.
+//! Once the window of a kind with dropped lines has closed, one line at the level of
+//! the dropped events reports them, with fields `kind` and `suppressed`, before the
+//! next line of any kind, or at the next [`LogHandle::tick`] (call it periodically),
+//! or at [`LogHandle::flush`] (also run when the layer is dropped);
+//! [`LogHandle::report_eagerly`] makes every report due at once, for a shutdown:
 //!
 //! ```json
-//! {"timestamp":"…","level":"error","message":"suppressed 37 error lines of kind oversized","target":"verror::tracing","kind":"oversized","suppressed":37}
+//! {"timestamp":"…","level":"error","message":"suppressed 37 lines of kind oversized","target":"verror::layer","kind":"oversized","suppressed":37}
 //! ```
 //!
-//! Events without an error are never limited. [`LogHandle`] counts the error lines
-//! written and suppressed by kind, for a final summary. At most 1024 kinds are
-//! tracked; error lines of further kinds share the kind `(other)`.
+//! Lines below warn are never limited. [`LogHandle`] counts the lines at warn and
+//! above written and suppressed by kind, for a final summary. At most 1024 kinds are
+//! tracked; lines of further kinds share the kind `(other)`. The windows follow the
+//! layer's clock ([`LogLayerBuilder::clock`]), which tests move by hand.
 //!
 //! # Cost and failure
 //!
@@ -94,10 +108,11 @@
 //! ignored.
 
 mod format;
-mod layer;
 mod limiter;
+mod log_layer;
 mod record;
 mod scratch;
+mod span_capture;
 mod text;
 mod visit;
 mod writer;
@@ -105,12 +120,14 @@ mod writer;
 use std::error::Error;
 
 pub use format::Format;
-pub use layer::{LogHandle, LogLayer, LogLayerBuilder};
 pub use limiter::{KindCount, RateLimit};
-pub use writer::{LockedWriter, LogBuffer, MakeWriter};
+pub use log_layer::{LogHandle, LogLayer, LogLayerBuilder};
+pub use writer::LogBuffer;
+
+pub(crate) use span_capture::{current_spans, SPANS_KEY};
 
 /// The target of the lines the layer writes itself (the suppression reports):
-/// `verror::tracing`, whichever submodule writes them.
+/// `verror::layer`, whichever submodule writes them.
 const OWN_TARGET: &str = module_path!();
 
 /// Views any error as the `&(dyn Error + 'static)` that `tracing` records as an error
@@ -118,7 +135,7 @@ const OWN_TARGET: &str = module_path!();
 ///
 /// ```
 /// let err = verror::VError::new("disk full");
-/// tracing::error!(error = verror::tracing::as_error(&err), "write failed");
+/// tracing::error!(error = verror::layer::as_error(&err), "write failed");
 /// ```
 pub fn as_error<E: Error + 'static>(error: &E) -> &(dyn Error + 'static) {
     error
