@@ -3,7 +3,7 @@
 //! received, each with its own bytes, and closes every connection cleanly
 //! before the deadline. What the server counts as answered is exactly what
 //! the clients got.
-#![cfg(feature = "server")]
+#![cfg(all(feature = "server", feature = "tracing"))]
 
 mod reliability_support;
 mod server_support;

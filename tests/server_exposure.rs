@@ -1,13 +1,13 @@
 //! What a client sees of a handler's error: its public view by default, the whole
 //! chain when the server is told so; the log always has the whole chain, with
 //! sensitive values redacted.
-#![cfg(feature = "server")]
+#![cfg(all(feature = "server", feature = "tracing"))]
 
 mod server_support;
 
 use bytes::Bytes;
 use server_support::*;
-use verror::server::{ErrorKind, Exposure};
+use verror::server::{Exposure, FailureKind};
 use verror::VError;
 
 const SECRET: &str = "pg-password-0123456789";
@@ -52,7 +52,7 @@ async fn the_client_gets_the_public_view_and_the_log_the_whole_chain() {
         );
     }
 
-    let line = logs.wait_for(ErrorKind::HandlerError.as_str()).await;
+    let line = logs.wait_for(FailureKind::HandlerError.as_str()).await;
     let text = line.to_string();
     assert_eq!(line["error"]["cause"]["name"], "DbError", "{line}");
     assert_eq!(

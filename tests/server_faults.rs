@@ -1,6 +1,6 @@
 //! Each misbehaving peer gets the right error response, with its numbers, and
 //! the right log line, while a good connection next to it completes untouched.
-#![cfg(feature = "server")]
+#![cfg(all(feature = "server", feature = "tracing"))]
 
 mod server_support;
 
@@ -11,7 +11,7 @@ use server_support::*;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use verror::frame::OversizedPolicy;
-use verror::server::{ErrorKind, ResponseReceiver};
+use verror::server::{FailureKind, ResponseReceiver};
 use verror::VError;
 
 /// Reads the error response a fault earned, then the close that follows it.
@@ -69,7 +69,7 @@ async fn an_oversized_frame_is_answered_with_its_numbers_then_closed() {
         format!("{err:#}").ends_with("declared length 5000000 exceeds the limit of 4096"),
         "{err:#}"
     );
-    assert_eq!(ErrorKind::classify(&err), Some(ErrorKind::Oversized));
+    assert_eq!(FailureKind::classify(&err), Some(FailureKind::Oversized));
 
     let line = logs.wait_for("oversized").await;
     check_log_line(
@@ -84,7 +84,7 @@ async fn an_oversized_frame_is_answered_with_its_numbers_then_closed() {
     within(neighbour).await.unwrap();
     drop((sender, receiver));
     let summary = server.stop().await;
-    assert_eq!(summary.errors_of(ErrorKind::Oversized), 1, "{summary}");
+    assert_eq!(summary.errors_of(FailureKind::Oversized), 1, "{summary}");
     assert_eq!(summary.error_count(), 1, "{summary}");
 }
 
@@ -117,7 +117,7 @@ async fn under_the_discard_policy_an_oversized_frame_is_skipped_and_the_connecti
     within(neighbour).await.unwrap();
     drop((sender, receiver));
     let summary = server.stop().await;
-    assert_eq!(summary.errors_of(ErrorKind::Oversized), 1, "{summary}");
+    assert_eq!(summary.errors_of(FailureKind::Oversized), 1, "{summary}");
 }
 
 #[tokio::test]
@@ -165,7 +165,10 @@ async fn a_stream_cut_inside_a_header_is_a_truncated_header() {
         format!("{err:#}").ends_with("stream ended inside a frame header: 2 of 4 bytes received"),
         "{err:#}"
     );
-    assert_eq!(ErrorKind::classify(&err), Some(ErrorKind::TruncatedHeader));
+    assert_eq!(
+        FailureKind::classify(&err),
+        Some(FailureKind::TruncatedHeader)
+    );
 
     check_log_line(
         &logs.wait_for("truncated_header").await,
@@ -195,7 +198,10 @@ async fn a_stream_cut_inside_a_payload_is_a_truncated_payload() {
             .ends_with("stream ended inside a frame: 30 of 100 payload bytes received"),
         "{err:#}"
     );
-    assert_eq!(ErrorKind::classify(&err), Some(ErrorKind::TruncatedPayload));
+    assert_eq!(
+        FailureKind::classify(&err),
+        Some(FailureKind::TruncatedPayload)
+    );
 
     check_log_line(
         &logs.wait_for("truncated_payload").await,
@@ -231,7 +237,7 @@ async fn a_slow_header_is_timed_out_with_its_count() {
         message.contains("waiting for the frame header: 3 of 4 bytes received"),
         "{message}"
     );
-    assert_eq!(ErrorKind::classify(&err), Some(ErrorKind::FrameTimeout));
+    assert_eq!(FailureKind::classify(&err), Some(FailureKind::FrameTimeout));
 
     check_log_line(
         &logs.wait_for("frame_timeout").await,
@@ -241,7 +247,7 @@ async fn a_slow_header_is_timed_out_with_its_count() {
     within(neighbour).await.unwrap();
     drop((sender, receiver));
     let summary = server.stop().await;
-    assert_eq!(summary.errors_of(ErrorKind::FrameTimeout), 1, "{summary}");
+    assert_eq!(summary.errors_of(FailureKind::FrameTimeout), 1, "{summary}");
 }
 
 #[tokio::test]
@@ -320,7 +326,7 @@ async fn a_reset_inside_a_frame_is_logged_with_its_count() {
 
     within(neighbour).await.unwrap();
     let summary = server.stop().await;
-    assert_eq!(summary.errors_of(ErrorKind::Reset), 1, "{summary}");
+    assert_eq!(summary.errors_of(FailureKind::Reset), 1, "{summary}");
 }
 
 #[tokio::test]
@@ -362,5 +368,5 @@ async fn a_peer_that_stops_reading_is_cut_off_by_the_write_timeout() {
     within(flood).await.unwrap();
     within(neighbour).await.unwrap();
     let summary = server.stop().await;
-    assert_eq!(summary.errors_of(ErrorKind::WriteTimeout), 1, "{summary}");
+    assert_eq!(summary.errors_of(FailureKind::WriteTimeout), 1, "{summary}");
 }

@@ -1,22 +1,22 @@
 //! Handler failures: errors go back as their chain (without backtraces), panics
 //! and timeouts are answered and the connection and server carry on.
-#![cfg(feature = "server")]
+#![cfg(all(feature = "server", feature = "tracing"))]
 
 mod server_support;
 
 use std::error::Error;
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::json;
 use server_support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use verror::server::{DemoHandler, ErrorKind, Exposure};
+use verror::server::{Exposure, FailureKind};
 use verror::{ResultExt, VError};
 
+#[cfg(feature = "cli")]
 #[tokio::test]
 async fn a_handler_panic_is_answered_and_the_connection_goes_on() {
     let logs = Logs::capture();
@@ -33,7 +33,7 @@ async fn a_handler_panic_is_answered_and_the_connection_goes_on() {
     assert_eq!(field(remote, "frame_index"), json!(1));
     // The panic's text is an internal: the client's public view stops above it.
     assert!(!format!("{err:?}").contains("the disk is lava"), "{err:?}");
-    assert_eq!(ErrorKind::classify(&err), Some(ErrorKind::HandlerPanic));
+    assert_eq!(FailureKind::classify(&err), Some(FailureKind::HandlerPanic));
     assert_eq!(within(client.request(b"after")).await.unwrap(), "after");
 
     let line = logs.wait_for("handler_panic").await;
@@ -47,7 +47,7 @@ async fn a_handler_panic_is_answered_and_the_connection_goes_on() {
     within(neighbour).await.unwrap();
     drop(client);
     let summary = server.stop().await;
-    assert_eq!(summary.errors_of(ErrorKind::HandlerPanic), 1, "{summary}");
+    assert_eq!(summary.errors_of(FailureKind::HandlerPanic), 1, "{summary}");
     assert_eq!(summary.frames, 3 + 90, "{summary}");
 }
 
@@ -66,11 +66,12 @@ async fn a_panic_before_the_handler_future_exists_is_caught_too() {
     server.stop().await;
 }
 
+#[cfg(feature = "cli")]
 #[tokio::test]
 async fn a_handler_timeout_is_answered_and_the_connection_goes_on() {
     let logs = Logs::capture();
     let server = start(
-        builder().handler_timeout(Duration::from_millis(40)),
+        builder().handler_timeout(std::time::Duration::from_millis(40)),
         DemoHandler::new(),
     )
     .await;
@@ -85,7 +86,10 @@ async fn a_handler_timeout_is_answered_and_the_connection_goes_on() {
     assert_eq!(remote.name(), "HandlerTimeout");
     assert_eq!(field(remote, "timeout_ms"), json!(40));
     assert_eq!(field(remote, "frame_index"), json!(0));
-    assert_eq!(ErrorKind::classify(err), Some(ErrorKind::HandlerTimeout));
+    assert_eq!(
+        FailureKind::classify(err),
+        Some(FailureKind::HandlerTimeout)
+    );
     assert_eq!(answers[1].as_ref().unwrap(), "next");
     assert_eq!(answers[2].as_ref().unwrap(), "slept 1 ms");
 
@@ -96,7 +100,11 @@ async fn a_handler_timeout_is_answered_and_the_connection_goes_on() {
     within(neighbour).await.unwrap();
     drop(client);
     let summary = server.stop().await;
-    assert_eq!(summary.errors_of(ErrorKind::HandlerTimeout), 1, "{summary}");
+    assert_eq!(
+        summary.errors_of(FailureKind::HandlerTimeout),
+        1,
+        "{summary}"
+    );
 }
 
 /// A chain with names, info of every type, a foreign cause and a MultiError.
@@ -167,7 +175,7 @@ async fn the_remote_error_chain_equals_the_chain_the_server_sent() {
         serde_json::to_string(remote).unwrap(),
         without_backtrace_fields(&sent)
     );
-    assert_eq!(ErrorKind::classify(&err), Some(ErrorKind::HandlerError));
+    assert_eq!(FailureKind::classify(&err), Some(FailureKind::HandlerError));
 
     // The client's own context sits on top.
     assert_eq!(
@@ -318,4 +326,39 @@ async fn a_response_over_the_limit_is_replaced_by_a_response_too_large_error() {
     assert_eq!(logs.of_kind("handler_error").len(), 1);
     drop(client);
     server.stop().await;
+}
+
+/// The program's handler, called directly: echo, lookups that fail two levels
+/// deep, and a failure whose internals stay out of the public view.
+#[cfg(feature = "cli")]
+#[tokio::test]
+async fn the_program_handler_answers_its_commands_with_chained_errors() {
+    use verror::server::Handler;
+    let handler = DemoHandler::new();
+    assert_eq!(handler.call(Bytes::from("hello")).await.unwrap(), "hello");
+    assert_eq!(handler.call(Bytes::from("!lookup 1")).await.unwrap(), "ada");
+
+    let err = handler.call(Bytes::from("!lookup x1")).await.unwrap_err();
+    assert_eq!(err.name(), "LookupError");
+    assert_eq!(
+        format!("{err:#}"),
+        r#"lookup of "x1" failed: key "x1" is not a user id"#
+    );
+    assert!(verror::has_cause_with_name(&err, "ParseIntError"));
+    assert!(!verror::has_cause_with_name(&err.public(), "ParseIntError"));
+
+    let err = handler
+        .call(Bytes::from("!fail disk on fire"))
+        .await
+        .unwrap_err();
+    assert_eq!(format!("{err:#}"), "disk on fire");
+    assert!(verror::has_cause_with_name(&err, "StorageError"));
+    assert!(!format!("{err:?}").contains("s3cret"));
+
+    let err = handler.call(Bytes::from("!lookup 42")).await.unwrap_err();
+    assert_eq!(
+        format!("{err:#}"),
+        r#"lookup of "42" failed: no user with id 42"#
+    );
+    assert_eq!(verror::info(&err).get("id"), Some(&json!(42)));
 }

@@ -1,5 +1,5 @@
 //! Connection limits, and several workers sharing one port.
-#![cfg(feature = "server")]
+#![cfg(all(feature = "server", feature = "tracing"))]
 
 mod server_support;
 
@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 use server_support::*;
 use tokio::net::TcpListener;
-use verror::server::ErrorKind;
+use verror::server::FailureKind;
 
 #[tokio::test]
 async fn the_connection_past_max_connections_is_answered_server_busy_and_closed() {
@@ -26,7 +26,7 @@ async fn the_connection_past_max_connections_is_answered_server_busy_and_closed(
     let remote = remote_cause(&err);
     assert_eq!(remote.name(), "ServerBusy");
     assert_eq!(field(remote, "max_connections"), json!(2));
-    assert_eq!(ErrorKind::classify(&err), Some(ErrorKind::ServerBusy));
+    assert_eq!(FailureKind::classify(&err), Some(FailureKind::ServerBusy));
     let closed = within(receiver.recv()).await.unwrap_err();
     assert_eq!(closed.name(), "ConnectionClosed");
 
@@ -54,7 +54,7 @@ async fn the_connection_past_max_connections_is_answered_server_busy_and_closed(
     let summary = server.stop().await;
     assert!(summary.rejected >= 1, "{summary}");
     assert_eq!(
-        summary.errors_of(ErrorKind::ServerBusy),
+        summary.errors_of(FailureKind::ServerBusy),
         summary.rejected,
         "{summary}"
     );

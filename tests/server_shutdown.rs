@@ -1,6 +1,6 @@
 //! Graceful shutdown: frames already received are answered, nothing is lost,
 //! and what is still open at the deadline is reported as one MultiError.
-#![cfg(feature = "server")]
+#![cfg(all(feature = "server", feature = "tracing"))]
 
 mod server_support;
 
@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use server_support::*;
 use tokio::net::TcpStream;
-use verror::server::{DemoHandler, ErrorKind};
 use verror::VError;
 
 /// An echo that takes its time, so that frames are still queued at the trigger.
@@ -122,6 +121,7 @@ async fn a_frame_partly_in_at_the_trigger_is_finished_and_answered() {
     assert_eq!(summary.frames, 1);
 }
 
+#[cfg(feature = "cli")]
 #[tokio::test]
 async fn connections_still_open_at_the_deadline_come_out_as_one_multi_error() {
     let logs = Logs::capture();
@@ -179,7 +179,7 @@ async fn connections_still_open_at_the_deadline_come_out_as_one_multi_error() {
         ]
     );
     assert_eq!(
-        summary.errors_of(ErrorKind::ShutdownDeadline),
+        summary.errors_of(verror::server::FailureKind::ShutdownDeadline),
         2,
         "{summary}"
     );

@@ -142,22 +142,32 @@ impl ClientBuilder {
 /// which response comes next is no longer known.
 ///
 /// ```
-/// use verror::server::{Client, DemoHandler, Server};
+/// use bytes::Bytes;
+/// use verror::server::{Client, ServerBuilder};
+/// use verror::VError;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), verror::VError> {
-/// # let server = Server::builder().addr("127.0.0.1:0".parse().unwrap()).bind(DemoHandler::new()).await?;
+/// # async fn main() -> Result<(), VError> {
+/// // Echoes, except `?KEY`, which looks a user up.
+/// let handler = |request: Bytes| async move {
+///     match request.strip_prefix(b"?") {
+///         Some(b"2") => Ok(Bytes::from_static(b"grace")),
+///         Some(_) => Err(VError::builder().name("NotFound").message("no such user").build()),
+///         None => Ok(request),
+///     }
+/// };
+/// # let server = ServerBuilder::new().addr("127.0.0.1:0".parse().unwrap()).bind(handler).await?;
 /// # let addr = server.local_addr();
 /// # tokio::spawn(server.serve());
 /// let mut client = Client::connect(addr).await?;
 /// assert_eq!(client.request(b"hello").await?, "hello");
 ///
-/// let err = client.request(b"!lookup 42").await.unwrap_err();
+/// let err = client.request(b"?42").await.unwrap_err();
 /// assert_eq!(err.name(), "RemoteError");
 /// assert!(verror::has_cause_with_name(&err, "NotFound")); // the server's chain
 /// assert_eq!(verror::info(&err).get("request_index"), Some(&serde_json::json!(1)));
 ///
-/// let answers = client.pipeline(["a", "!lookup 2", "c"]).await?;
+/// let answers = client.pipeline(["a", "?2", "c"]).await?;
 /// assert_eq!(answers[1].as_ref().unwrap(), "grace");
 /// # Ok(())
 /// # }

@@ -104,16 +104,16 @@ impl Default for Config {
 /// ```
 /// use std::time::Duration;
 /// use verror::frame::OversizedPolicy;
-/// use verror::server::{DemoHandler, Server};
+/// use verror::server::ServerBuilder;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), verror::VError> {
-/// let server = Server::builder()
+/// let server = ServerBuilder::new()
 ///     .addr("127.0.0.1:0".parse().unwrap())
 ///     .max_frame_len(64 * 1024)
 ///     .oversized(OversizedPolicy::Discard)
 ///     .frame_timeout(Duration::from_secs(5))
-///     .bind(DemoHandler::new())
+///     .bind(|request: bytes::Bytes| async move { Ok::<_, verror::VError>(request) })
 ///     .await?;
 /// assert_ne!(server.local_addr().port(), 0);
 /// # Ok(())

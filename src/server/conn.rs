@@ -15,7 +15,7 @@ use crate::VError;
 
 use super::config::{Config, Exposure};
 use super::handler::{call_guarded, Handler};
-use super::report::{report, ConnRef, ErrorKind};
+use super::report::{report, ConnRef, FailureKind};
 use super::response::Response;
 use super::serve::Shared;
 use super::{deadline_after, millis};
@@ -103,7 +103,7 @@ impl<H: Handler> Connection<H> {
                 "connection closed"
             );
         } else {
-            shared.stats.count_error(ErrorKind::ShutdownDeadline);
+            shared.stats.count_error(FailureKind::ShutdownDeadline);
             shared.shutdown.cut_off(self.cut_off_error());
         }
     }
@@ -281,7 +281,7 @@ impl<H: Handler> Connection<H> {
 
     /// Answers a decode failure with an error response that says where and why.
     fn reject_frame(&mut self, err: FrameError) {
-        let kind = ErrorKind::of_frame_error(&err);
+        let kind = FailureKind::of_frame_error(&err);
         let err = FrameContext::new(self.conn.conn_id, self.conn.peer)
             .at(&self.codec)
             .to_verror(err);
@@ -295,7 +295,7 @@ impl<H: Handler> Connection<H> {
         {
             report(
                 &self.shared.stats,
-                ErrorKind::ResponseTooLarge,
+                FailureKind::ResponseTooLarge,
                 self.conn,
                 &too_large,
             );
@@ -334,7 +334,12 @@ impl<H: Handler> Connection<H> {
                         self.write_buf.len()
                     ))
                     .build();
-                report(&self.shared.stats, ErrorKind::WriteTimeout, self.conn, &err);
+                report(
+                    &self.shared.stats,
+                    FailureKind::WriteTimeout,
+                    self.conn,
+                    &err,
+                );
                 Err(Broken)
             }
         }
@@ -342,7 +347,7 @@ impl<H: Handler> Connection<H> {
 
     /// Reports a failed read or write; the connection is over.
     fn report_io(&self, op: &'static str, err: io::Error) {
-        let kind = ErrorKind::of_io_error(&err);
+        let kind = FailureKind::of_io_error(&err);
         let mut builder = self.error_builder().name("ConnectionError").info("op", op);
         if let FrameState::InHeader { received } | FrameState::InFrame { received, .. } =
             self.codec.state()

@@ -15,7 +15,7 @@ use crate::VError;
 use super::conn::{busy_error, refuse, Connection};
 use super::handler::Handler;
 use super::millis;
-use super::report::{report, ConnRef, ErrorKind};
+use super::report::{report, ConnRef, FailureKind};
 use super::serve::Shared;
 
 /// The first pause after a failed `accept`; it doubles up to [`MAX_BACKOFF`].
@@ -123,7 +123,7 @@ pub(crate) async fn accept_loop<H: Handler>(
                 admit(worker, stream, peer, &shared);
             }
             Err(err) => {
-                shared.stats.count_error(ErrorKind::Accept);
+                shared.stats.count_error(FailureKind::Accept);
                 log_accept_error(worker, &err, backoff);
                 // A connection that died in the queue says nothing about the listener.
                 if is_per_connection(&err) {
@@ -143,7 +143,7 @@ fn log_accept_error(worker: usize, err: &io::Error, retry_in: Duration) {
     let error = err as &(dyn Error + 'static);
     let retry_ms = millis(retry_in);
     tracing::error!(
-        kind = ErrorKind::Accept.as_str(),
+        kind = FailureKind::Accept.as_str(),
         worker,
         error,
         retry_ms,
@@ -182,7 +182,7 @@ fn admit<H: Handler>(worker: usize, stream: TcpStream, peer: SocketAddr, shared:
         Err(_) => {
             shared.stats.count_rejected(worker);
             let err = busy_error(conn, shared.config.max_connections);
-            report(&shared.stats, ErrorKind::ServerBusy, conn, &err);
+            report(&shared.stats, FailureKind::ServerBusy, conn, &err);
             // Refusals are bounded too: past the cap the socket is simply closed.
             if let Ok(permit) = Arc::clone(&shared.refusal_permits).try_acquire_owned() {
                 let task_shared = Arc::clone(shared);

@@ -17,7 +17,7 @@
 //!
 //! ```
 //! use bytes::Bytes;
-//! use verror::server::{Client, Server};
+//! use verror::server::{Client, ServerBuilder};
 //! use verror::VError;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -33,7 +33,7 @@
 //!             .build()),
 //!     }
 //! };
-//! let server = Server::builder().addr("127.0.0.1:0".parse().unwrap()).bind(handler).await?;
+//! let server = ServerBuilder::new().addr("127.0.0.1:0".parse().unwrap()).bind(handler).await?;
 //! let addr = server.local_addr();
 //! let stop = server.shutdown_token();
 //! let running = tokio::spawn(server.serve());
@@ -51,7 +51,7 @@
 //! stop.cancel();
 //! let summary = running.await.unwrap();
 //! assert_eq!(summary.frames, 2);
-//! assert_eq!(summary.errors_of(verror::server::ErrorKind::HandlerError), 1);
+//! assert_eq!(summary.errors_of(verror::server::FailureKind::HandlerError), 1);
 //! # Ok(())
 //! # }
 //! ```
@@ -116,7 +116,7 @@
 //! # Logs
 //!
 //! Everything is logged through `tracing`. Each error is one event with a stable
-//! `kind` field ([`ErrorKind::as_str`]: `oversized`, `frame_timeout`,
+//! `kind` field ([`FailureKind::as_str`]: `oversized`, `frame_timeout`,
 //! `handler_panic`, ...), the `conn_id` and `peer`, and the error itself as
 //! `error`, passed as `&dyn Error` so that a layer receives the whole chain
 //! through `Visit::record_error` and can write it as nested JSON, and rate limit
@@ -127,7 +127,7 @@
 //! [`Client`] sends requests one at a time or pipelined, or splits into a
 //! [`RequestSender`] and a [`ResponseReceiver`] for separate tasks. An error
 //! response becomes a `RemoteError` whose cause is the server's chain, names and
-//! info fields intact; [`ErrorKind::classify`] tells which kind of server
+//! info fields intact; [`FailureKind::classify`] tells which kind of server
 //! failure it was.
 //!
 //! # Load
@@ -140,7 +140,6 @@
 mod client;
 mod config;
 mod conn;
-mod demo;
 mod handler;
 mod listener;
 pub mod load;
@@ -152,10 +151,9 @@ mod stats;
 
 pub use client::{Client, ClientBuilder, RequestSender, ResponseReceiver};
 pub use config::{Exposure, ServerBuilder};
-pub use demo::DemoHandler;
 pub use handler::Handler;
-pub use load::{Fault, Load, LoadReport};
-pub use report::ErrorKind;
+pub use load::{Load, LoadReport};
+pub use report::FailureKind;
 pub use response::{Response, STATUS_ERROR, STATUS_OK};
 pub use serve::Server;
 pub use shutdown::shutdown_signal;

@@ -14,11 +14,11 @@ use super::stats::Stats;
 /// line (so lines can be rate limited and counted per kind) and the key of
 /// [`Summary::errors`](super::Summary::errors).
 ///
-/// [`ErrorKind::classify`] recovers the kind from an error chain, a server's own or
+/// [`FailureKind::classify`] recovers the kind from an error chain, a server's own or
 /// one a [`Client`](super::Client) received in a `RemoteError`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
-pub enum ErrorKind {
+pub enum FailureKind {
     /// A header declared more than `max_frame_len`.
     Oversized,
     /// The stream ended inside a frame header.
@@ -49,23 +49,23 @@ pub enum ErrorKind {
     ShutdownDeadline,
 }
 
-impl ErrorKind {
+impl FailureKind {
     /// Every kind, in the order summaries list them.
-    pub const ALL: [ErrorKind; 14] = [
-        ErrorKind::Oversized,
-        ErrorKind::TruncatedHeader,
-        ErrorKind::TruncatedPayload,
-        ErrorKind::FrameTimeout,
-        ErrorKind::HandlerError,
-        ErrorKind::HandlerPanic,
-        ErrorKind::HandlerTimeout,
-        ErrorKind::ResponseTooLarge,
-        ErrorKind::ServerBusy,
-        ErrorKind::WriteTimeout,
-        ErrorKind::Reset,
-        ErrorKind::Io,
-        ErrorKind::Accept,
-        ErrorKind::ShutdownDeadline,
+    pub const ALL: [FailureKind; 14] = [
+        FailureKind::Oversized,
+        FailureKind::TruncatedHeader,
+        FailureKind::TruncatedPayload,
+        FailureKind::FrameTimeout,
+        FailureKind::HandlerError,
+        FailureKind::HandlerPanic,
+        FailureKind::HandlerTimeout,
+        FailureKind::ResponseTooLarge,
+        FailureKind::ServerBusy,
+        FailureKind::WriteTimeout,
+        FailureKind::Reset,
+        FailureKind::Io,
+        FailureKind::Accept,
+        FailureKind::ShutdownDeadline,
     ];
 
     /// The `kind` field of a log line: `"oversized"`, `"truncated_header"`,
@@ -75,45 +75,45 @@ impl ErrorKind {
     /// `"shutdown_deadline"`.
     pub fn as_str(self) -> &'static str {
         match self {
-            ErrorKind::Oversized => "oversized",
-            ErrorKind::TruncatedHeader => "truncated_header",
-            ErrorKind::TruncatedPayload => "truncated_payload",
-            ErrorKind::FrameTimeout => "frame_timeout",
-            ErrorKind::HandlerError => "handler_error",
-            ErrorKind::HandlerPanic => "handler_panic",
-            ErrorKind::HandlerTimeout => "handler_timeout",
-            ErrorKind::ResponseTooLarge => "response_too_large",
-            ErrorKind::ServerBusy => "server_busy",
-            ErrorKind::WriteTimeout => "write_timeout",
-            ErrorKind::Reset => "reset",
-            ErrorKind::Io => "io",
-            ErrorKind::Accept => "accept",
-            ErrorKind::ShutdownDeadline => "shutdown_deadline",
+            FailureKind::Oversized => "oversized",
+            FailureKind::TruncatedHeader => "truncated_header",
+            FailureKind::TruncatedPayload => "truncated_payload",
+            FailureKind::FrameTimeout => "frame_timeout",
+            FailureKind::HandlerError => "handler_error",
+            FailureKind::HandlerPanic => "handler_panic",
+            FailureKind::HandlerTimeout => "handler_timeout",
+            FailureKind::ResponseTooLarge => "response_too_large",
+            FailureKind::ServerBusy => "server_busy",
+            FailureKind::WriteTimeout => "write_timeout",
+            FailureKind::Reset => "reset",
+            FailureKind::Io => "io",
+            FailureKind::Accept => "accept",
+            FailureKind::ShutdownDeadline => "shutdown_deadline",
         }
     }
 
-    /// The position of this kind in [`ErrorKind::ALL`].
+    /// The position of this kind in [`FailureKind::ALL`].
     pub(crate) fn index(self) -> usize {
         self as usize
     }
 
     /// The kind of a decode failure.
-    pub(crate) fn of_frame_error(err: &FrameError) -> ErrorKind {
+    pub(crate) fn of_frame_error(err: &FrameError) -> FailureKind {
         match err {
-            FrameError::Oversized { .. } => ErrorKind::Oversized,
-            FrameError::TruncatedHeader { .. } => ErrorKind::TruncatedHeader,
-            FrameError::TruncatedPayload { .. } => ErrorKind::TruncatedPayload,
-            FrameError::Timeout { .. } => ErrorKind::FrameTimeout,
-            _ => ErrorKind::Io,
+            FrameError::Oversized { .. } => FailureKind::Oversized,
+            FrameError::TruncatedHeader { .. } => FailureKind::TruncatedHeader,
+            FrameError::TruncatedPayload { .. } => FailureKind::TruncatedPayload,
+            FrameError::Timeout { .. } => FailureKind::FrameTimeout,
+            _ => FailureKind::Io,
         }
     }
 
     /// The kind of an I/O failure on an open connection.
-    pub(crate) fn of_io_error(err: &std::io::Error) -> ErrorKind {
+    pub(crate) fn of_io_error(err: &std::io::Error) -> FailureKind {
         use std::io::ErrorKind as Io;
         match err.kind() {
-            Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe => ErrorKind::Reset,
-            _ => ErrorKind::Io,
+            Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe => FailureKind::Reset,
+            _ => FailureKind::Io,
         }
     }
 
@@ -121,20 +121,20 @@ impl ErrorKind {
     /// holds none. It reads names and info fields only, so it works as well on a
     /// chain read back from JSON: a `RemoteError` from a
     /// [`Client`](super::Client) classifies as the server's failure, and a remote
-    /// chain of any other name as [`HandlerError`](ErrorKind::HandlerError).
+    /// chain of any other name as [`HandlerError`](FailureKind::HandlerError).
     ///
     /// ```
-    /// use verror::server::ErrorKind;
+    /// use verror::server::FailureKind;
     /// use verror::VError;
     ///
     /// let busy = VError::builder().name("ServerBusy").message("busy").build();
-    /// assert_eq!(ErrorKind::classify(&busy), Some(ErrorKind::ServerBusy));
+    /// assert_eq!(FailureKind::classify(&busy), Some(FailureKind::ServerBusy));
     ///
     /// let remote = VError::builder().name("RemoteError").cause(VError::new("not found")).build();
-    /// assert_eq!(ErrorKind::classify(&remote), Some(ErrorKind::HandlerError));
-    /// assert_eq!(ErrorKind::classify(&VError::new("local trouble")), None);
+    /// assert_eq!(FailureKind::classify(&remote), Some(FailureKind::HandlerError));
+    /// assert_eq!(FailureKind::classify(&VError::new("local trouble")), None);
     /// ```
-    pub fn classify(err: &(dyn Error + 'static)) -> Option<ErrorKind> {
+    pub fn classify(err: &(dyn Error + 'static)) -> Option<FailureKind> {
         let mut remote = false;
         for level in crate::chain::levels(err) {
             let kind = match level.name {
@@ -143,19 +143,19 @@ impl ErrorKind {
                     continue;
                 }
                 "FrameDecodeError" => decode_kind(level.error),
-                "ServerBusy" => Some(ErrorKind::ServerBusy),
-                "HandlerPanic" => Some(ErrorKind::HandlerPanic),
-                "HandlerTimeout" => Some(ErrorKind::HandlerTimeout),
-                "ResponseTooLarge" => Some(ErrorKind::ResponseTooLarge),
-                "WriteTimeout" => Some(ErrorKind::WriteTimeout),
-                "ShutdownDeadline" => Some(ErrorKind::ShutdownDeadline),
+                "ServerBusy" => Some(FailureKind::ServerBusy),
+                "HandlerPanic" => Some(FailureKind::HandlerPanic),
+                "HandlerTimeout" => Some(FailureKind::HandlerTimeout),
+                "ResponseTooLarge" => Some(FailureKind::ResponseTooLarge),
+                "WriteTimeout" => Some(FailureKind::WriteTimeout),
+                "ShutdownDeadline" => Some(FailureKind::ShutdownDeadline),
                 _ => None,
             };
             if kind.is_some() {
                 return kind;
             }
             if remote {
-                return Some(ErrorKind::HandlerError);
+                return Some(FailureKind::HandlerError);
             }
         }
         None
@@ -165,23 +165,23 @@ impl ErrorKind {
 /// The kind of a `FrameDecodeError` level: from its typed cause where it has one,
 /// else from the info fields [`FrameContext::to_verror`](crate::frame::FrameContext::to_verror)
 /// sets (all a chain read back from JSON keeps).
-fn decode_kind(level: &(dyn Error + 'static)) -> Option<ErrorKind> {
+fn decode_kind(level: &(dyn Error + 'static)) -> Option<FailureKind> {
     if let Some(frame_error) = level.source().and_then(|e| e.downcast_ref::<FrameError>()) {
-        return Some(ErrorKind::of_frame_error(frame_error));
+        return Some(FailureKind::of_frame_error(frame_error));
     }
     let info = level.downcast_ref::<VError>()?.own_info();
     Some(if info.contains_key("elapsed_ms") {
-        ErrorKind::FrameTimeout
+        FailureKind::FrameTimeout
     } else if info.contains_key("max_frame_len") {
-        ErrorKind::Oversized
+        FailureKind::Oversized
     } else if info.contains_key("declared_len") {
-        ErrorKind::TruncatedPayload
+        FailureKind::TruncatedPayload
     } else {
-        ErrorKind::TruncatedHeader
+        FailureKind::TruncatedHeader
     })
 }
 
-impl fmt::Display for ErrorKind {
+impl fmt::Display for FailureKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -197,7 +197,7 @@ pub(crate) struct ConnRef {
 /// Logs `err` as one event with its `kind`, the connection, and the whole chain
 /// (through `Visit::record_error`), and counts it in `stats`. Peer faults are
 /// warnings; failures of the server or its handler are errors.
-pub(crate) fn report(stats: &Stats, kind: ErrorKind, conn: ConnRef, err: &VError) {
+pub(crate) fn report(stats: &Stats, kind: FailureKind, conn: ConnRef, err: &VError) {
     stats.count_error(kind);
     let error = err as &(dyn Error + 'static);
     let message = kind.log_message();
@@ -209,51 +209,51 @@ pub(crate) fn report(stats: &Stats, kind: ErrorKind, conn: ConnRef, err: &VError
     }
 }
 
-impl ErrorKind {
+impl FailureKind {
     /// Whether the server or its handler failed (an error line), rather than a
     /// peer misbehaving or the handler refusing a request (a warning).
     pub(crate) fn is_server_fault(self) -> bool {
         matches!(
             self,
-            ErrorKind::HandlerPanic
-                | ErrorKind::HandlerTimeout
-                | ErrorKind::ResponseTooLarge
-                | ErrorKind::Io
-                | ErrorKind::Accept
-                | ErrorKind::ShutdownDeadline
+            FailureKind::HandlerPanic
+                | FailureKind::HandlerTimeout
+                | FailureKind::ResponseTooLarge
+                | FailureKind::Io
+                | FailureKind::Accept
+                | FailureKind::ShutdownDeadline
         )
     }
 
     /// The message of a log line of this kind.
     fn log_message(self) -> &'static str {
         match self {
-            ErrorKind::Oversized
-            | ErrorKind::TruncatedHeader
-            | ErrorKind::TruncatedPayload
-            | ErrorKind::FrameTimeout => "frame decode failed",
-            ErrorKind::HandlerError => "handler failed",
-            ErrorKind::HandlerPanic => "handler panicked",
-            ErrorKind::HandlerTimeout => "handler timed out",
-            ErrorKind::ResponseTooLarge => "response too large",
-            ErrorKind::ServerBusy => "connection refused: server busy",
-            ErrorKind::WriteTimeout => "peer stopped reading",
-            ErrorKind::Reset => "connection reset",
-            ErrorKind::Io => "connection failed",
-            ErrorKind::Accept => "accept failed",
-            ErrorKind::ShutdownDeadline => "connection cut off at the shutdown deadline",
+            FailureKind::Oversized
+            | FailureKind::TruncatedHeader
+            | FailureKind::TruncatedPayload
+            | FailureKind::FrameTimeout => "frame decode failed",
+            FailureKind::HandlerError => "handler failed",
+            FailureKind::HandlerPanic => "handler panicked",
+            FailureKind::HandlerTimeout => "handler timed out",
+            FailureKind::ResponseTooLarge => "response too large",
+            FailureKind::ServerBusy => "connection refused: server busy",
+            FailureKind::WriteTimeout => "peer stopped reading",
+            FailureKind::Reset => "connection reset",
+            FailureKind::Io => "connection failed",
+            FailureKind::Accept => "accept failed",
+            FailureKind::ShutdownDeadline => "connection cut off at the shutdown deadline",
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::ErrorKind;
+    use super::FailureKind;
 
     #[test]
     fn every_kind_has_its_place_and_a_unique_name() {
-        for (i, kind) in ErrorKind::ALL.iter().enumerate() {
+        for (i, kind) in FailureKind::ALL.iter().enumerate() {
             assert_eq!(kind.index(), i);
-            let same_name = ErrorKind::ALL
+            let same_name = FailureKind::ALL
                 .iter()
                 .filter(|k| k.as_str() == kind.as_str())
                 .count();

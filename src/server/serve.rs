@@ -14,8 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::VError;
 
-use super::config::{Config, ServerBuilder};
-use super::demo::DemoHandler;
+use super::config::Config;
 use super::handler::Handler;
 use super::listener;
 use super::shutdown::Shutdown;
@@ -25,17 +24,17 @@ use super::{deadline_after, millis};
 /// Connections answered `ServerBusy` at once; past it, extra ones are just closed.
 const MAX_REFUSALS: usize = 64;
 
-/// A bound server, ready to serve: made by [`ServerBuilder::bind`].
+/// A bound server, ready to serve: made by [`ServerBuilder::bind`](super::ServerBuilder::bind).
 ///
 /// ```
 /// use bytes::Bytes;
-/// use verror::server::{Client, Server};
+/// use verror::server::{Client, ServerBuilder};
 /// use verror::VError;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), VError> {
 /// let echo = |request: Bytes| async move { Ok::<_, VError>(request) };
-/// let server = Server::builder().addr("127.0.0.1:0".parse().unwrap()).bind(echo).await?;
+/// let server = ServerBuilder::new().addr("127.0.0.1:0".parse().unwrap()).bind(echo).await?;
 /// let addr = server.local_addr();
 /// let stop = server.shutdown_token();
 /// let running = tokio::spawn(server.serve());
@@ -50,7 +49,7 @@ const MAX_REFUSALS: usize = 64;
 /// # Ok(())
 /// # }
 /// ```
-pub struct Server<H = DemoHandler> {
+pub struct Server<H> {
     listeners: Vec<TcpListener>,
     local_addr: SocketAddr,
     shared: Arc<Shared<H>>,
@@ -83,13 +82,6 @@ impl<H> std::fmt::Debug for Server<H> {
             .field("workers", &self.listeners.len())
             .field("config", &self.shared.config)
             .finish_non_exhaustive()
-    }
-}
-
-impl Server {
-    /// A builder with the default settings; see [`ServerBuilder`].
-    pub fn builder() -> ServerBuilder {
-        ServerBuilder::new()
     }
 }
 

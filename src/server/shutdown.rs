@@ -99,9 +99,10 @@ impl Shutdown {
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), verror::VError> {
-/// use verror::server::{shutdown_signal, DemoHandler, Server};
+/// use verror::server::{shutdown_signal, ServerBuilder};
 ///
-/// let server = Server::builder().bind(DemoHandler::new()).await?;
+/// let echo = |request: bytes::Bytes| async move { Ok::<_, verror::VError>(request) };
+/// let server = ServerBuilder::new().bind(echo).await?;
 /// let summary = server.serve_until(shutdown_signal()).await;
 /// println!("{summary}");
 /// # Ok(())

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::VError;
 
-use super::report::ErrorKind;
+use super::report::FailureKind;
 
 /// A handle on a server's live counters (cheap to clone). Get one from
 /// [`Server::stats`](super::Server::stats) and take a [`Summary`] whenever you
@@ -21,7 +21,7 @@ struct Counters {
     connections: AtomicU64,
     rejected: AtomicU64,
     frames: AtomicU64,
-    errors: [AtomicU64; ErrorKind::ALL.len()],
+    errors: [AtomicU64; FailureKind::ALL.len()],
     accepted_per_worker: Box<[AtomicU64]>,
 }
 
@@ -55,7 +55,7 @@ impl Stats {
         self.0.frames.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn count_error(&self, kind: ErrorKind) {
+    pub(crate) fn count_error(&self, kind: FailureKind) {
         self.0.errors[kind.index()].fetch_add(1, Ordering::Relaxed);
     }
 
@@ -66,7 +66,7 @@ impl Stats {
             connections: c.connections.load(Ordering::Relaxed),
             rejected: c.rejected.load(Ordering::Relaxed),
             frames: c.frames.load(Ordering::Relaxed),
-            errors: ErrorKind::ALL
+            errors: FailureKind::ALL
                 .iter()
                 .map(|&kind| (kind, c.errors[kind.index()].load(Ordering::Relaxed)))
                 .filter(|&(_, n)| n > 0)
@@ -103,7 +103,7 @@ pub struct Summary {
     /// Requests answered (with a body or with a handler's error).
     pub frames: u64,
     /// Errors by kind; kinds that did not occur are absent.
-    pub errors: BTreeMap<ErrorKind, u64>,
+    pub errors: BTreeMap<FailureKind, u64>,
     /// Connections (served or refused) each accept loop took: one entry per worker.
     pub accepted_per_worker: Vec<u64>,
     /// Time since the server was bound.
@@ -121,7 +121,7 @@ impl Summary {
     }
 
     /// The number of errors of one kind.
-    pub fn errors_of(&self, kind: ErrorKind) -> u64 {
+    pub fn errors_of(&self, kind: FailureKind) -> u64 {
         self.errors.get(&kind).copied().unwrap_or(0)
     }
 }

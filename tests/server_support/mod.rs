@@ -18,10 +18,19 @@ use tokio_util::sync::CancellationToken;
 use tracing_subscriber::layer::SubscriberExt;
 use verror::log::LogFormat;
 use verror::server::{
-    Client, ErrorKind, Handler, RequestSender, ResponseReceiver, Server, ServerBuilder, Summary,
+    Client, FailureKind, Handler, RequestSender, ResponseReceiver, ServerBuilder, Summary,
 };
 use verror::tracing::{LogBuffer, LogLayer};
 use verror::VError;
+
+/// The `verror` program's handler (echo, and `!` commands that fail), for the
+/// tests that drive it: it is the program's, not the library's.
+#[cfg(feature = "cli")]
+#[path = "../../src/bin/verror/demo_handler.rs"]
+pub mod demo_handler;
+#[cfg(feature = "cli")]
+#[allow(unused_imports)] // only some test binaries drive it
+pub use demo_handler::DemoHandler;
 
 /// The request limit of the test servers.
 pub const LIMIT: usize = 4096;
@@ -43,7 +52,7 @@ pub fn within<F: Future>(future: F) -> impl Future<Output = F::Output> {
 
 /// A server builder for tests: loopback, ephemeral port, short timeouts.
 pub fn builder() -> ServerBuilder {
-    Server::builder()
+    ServerBuilder::new()
         .addr("127.0.0.1:0".parse().unwrap())
         .max_frame_len(LIMIT)
         .idle_timeout(Duration::from_secs(5))
@@ -251,15 +260,15 @@ impl Logs {
             .collect()
     }
 
-    /// The error lines written, by kind, for the kinds of [`ErrorKind::ALL`]
+    /// The error lines written, by kind, for the kinds of [`FailureKind::ALL`]
     /// that occurred.
-    pub fn by_kind(&self) -> BTreeMap<ErrorKind, u64> {
+    pub fn by_kind(&self) -> BTreeMap<FailureKind, u64> {
         let mut counts = BTreeMap::new();
         for line in self.lines() {
             if line.get("error").is_none() {
                 continue;
             }
-            if let Some(&kind) = ErrorKind::ALL.iter().find(|k| line["kind"] == k.as_str()) {
+            if let Some(&kind) = FailureKind::ALL.iter().find(|k| line["kind"] == k.as_str()) {
                 *counts.entry(kind).or_insert(0) += 1;
             }
         }

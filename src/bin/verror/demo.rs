@@ -11,10 +11,11 @@ use clap::Args;
 use tokio::time::Instant;
 use tracing_subscriber::filter::LevelFilter;
 use verror::server::load::{Fault, Load};
-use verror::server::{Client, DemoHandler, ErrorKind, Exposure, Server};
+use verror::server::{Client, Exposure, FailureKind, ServerBuilder};
 use verror::tracing::{Format, LogBuffer, LogLayer};
 use verror::VError;
 
+use crate::demo_handler::DemoHandler;
 use crate::logging;
 
 /// The demo server's request limit.
@@ -29,12 +30,12 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 const LOG_WAIT: Duration = Duration::from_secs(3);
 
 /// The handler commands that fail, and the kind each is logged as.
-const FAILING_COMMANDS: [(&str, ErrorKind); 5] = [
-    ("!lookup x1", ErrorKind::HandlerError),
-    ("!lookup 42", ErrorKind::HandlerError),
-    ("!fail disk on fire", ErrorKind::HandlerError),
-    ("!panic", ErrorKind::HandlerPanic),
-    ("!sleep 1000", ErrorKind::HandlerTimeout),
+const FAILING_COMMANDS: [(&str, FailureKind); 5] = [
+    ("!lookup x1", FailureKind::HandlerError),
+    ("!lookup 42", FailureKind::HandlerError),
+    ("!fail disk on fire", FailureKind::HandlerError),
+    ("!panic", FailureKind::HandlerPanic),
+    ("!sleep 1000", FailureKind::HandlerTimeout),
 ];
 
 /// The variable that turns the errors' backtraces on or off, before
@@ -75,7 +76,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, VError> {
         .service("verror-demo");
     let handle = logging::init(layer, LevelFilter::INFO)?;
 
-    let server = Server::builder()
+    let server = ServerBuilder::new()
         .addr(SocketAddr::from(([127, 0, 0, 1], 0)))
         .max_frame_len(MAX_FRAME_LEN)
         .frame_timeout(FRAME_TIMEOUT)
@@ -188,7 +189,7 @@ impl Demo {
                 Err(err) => Some(Err(err)),
             };
             match outcome {
-                Some(Err(err)) if ErrorKind::classify(&err) == Some(fault.expected_kind()) => {
+                Some(Err(err)) if FailureKind::classify(&err) == Some(fault.expected_kind()) => {
                     println!("client got:\n{}", indent(&format!("{err:?}")));
                 }
                 None => println!(
@@ -210,7 +211,7 @@ impl Demo {
         for (command, kind) in FAILING_COMMANDS {
             step(&format!("request {command:?}"));
             match client.request(command).await {
-                Err(err) if ErrorKind::classify(&err) == Some(kind) => {
+                Err(err) if FailureKind::classify(&err) == Some(kind) => {
                     println!("client got:\n{}", indent(&format!("{err:?}")));
                 }
                 other => self.unexpected(command, Some(other)),
@@ -267,10 +268,10 @@ impl Demo {
 
     /// Prints the server's log lines since the last call; with `kind`, first waits
     /// (a bounded while) for a line of that kind.
-    async fn server_logged(&mut self, kind: Option<ErrorKind>) {
+    async fn server_logged(&mut self, kind: Option<FailureKind>) {
         let mut lines: Vec<String> = Vec::new();
         let deadline = Instant::now() + LOG_WAIT;
-        let has_kind = |lines: &[String], kind: ErrorKind| {
+        let has_kind = |lines: &[String], kind: FailureKind| {
             let (json, text) = (format!("\"kind\":\"{kind}\""), format!("kind={kind}"));
             lines
                 .iter()

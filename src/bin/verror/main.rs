@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 mod demo;
+mod demo_handler;
 mod duration;
 mod load;
 mod logging;

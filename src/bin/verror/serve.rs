@@ -8,10 +8,11 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use tracing_subscriber::filter::LevelFilter;
 use verror::frame::{OversizedPolicy, DEFAULT_MAX_FRAME_LEN};
-use verror::server::{shutdown_signal, DemoHandler, Exposure, Server};
+use verror::server::{shutdown_signal, Exposure, ServerBuilder};
 use verror::tracing::{Format, LogLayer};
 use verror::VError;
 
+use crate::demo_handler::DemoHandler;
 use crate::{duration, logging};
 
 /// `verror serve`'s options. The timeouts take humane durations: `250ms`,
@@ -94,7 +95,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, VError> {
         .service("verror");
     let logs = logging::init(layer, args.log_level)?;
 
-    let mut builder = Server::builder()
+    let mut builder = ServerBuilder::new()
         .addr(args.listen)
         .max_frame_len(args.max_frame_len)
         .oversized(args.oversized.into())

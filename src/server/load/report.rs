@@ -9,13 +9,13 @@ use serde::Serialize;
 
 use crate::VError;
 
-use super::super::ErrorKind;
+use super::super::FailureKind;
 use super::fault::Fault;
 use super::latency::LatencySummary;
 
 /// The key a load run counts an error under: the server's
-/// [`ErrorKind`] (`oversized`, `handler_error`, ...) when
-/// [`ErrorKind::classify`] finds one in the chain, else the error's own name
+/// [`FailureKind`] (`oversized`, `handler_error`, ...) when
+/// [`FailureKind::classify`] finds one in the chain, else the error's own name
 /// (`ConnectionClosed`, `ClientTimeout`, `ConnectionError`, ...).
 ///
 /// ```
@@ -28,14 +28,14 @@ use super::latency::LatencySummary;
 /// assert_eq!(error_key(&timeout), "ClientTimeout");
 /// ```
 pub fn error_key(err: &VError) -> String {
-    match ErrorKind::classify(err) {
+    match FailureKind::classify(err) {
         Some(kind) => kind.as_str().to_owned(),
         None => err.name().to_owned(),
     }
 }
 
 /// The key of a response whose body is not the request echoed back.
-pub const MISMATCH: &str = "mismatch";
+pub(crate) const MISMATCH: &str = "mismatch";
 
 /// Errors counted by key, with the first one of each key (its one-line message).
 #[derive(Debug, Clone, Default)]
@@ -95,7 +95,7 @@ pub struct LoadReport {
     /// Responses to echo requests: `ok` plus error responses and mismatches.
     pub answered: u64,
     /// Failed echo requests by [`error_key`]: error responses, bodies that are not
-    /// the request ([`MISMATCH`]), and transport failures (which end their
+    /// the request (`mismatch`), and transport failures (which end their
     /// connection).
     pub errors: BTreeMap<String, u64>,
     /// The first error of each key, as one line (`{:#}`).
