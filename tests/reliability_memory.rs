@@ -83,7 +83,10 @@ fn a_flood_of_header_only_connections_costs_at_most_16_kib_of_heap_each() {
                     .addr("127.0.0.1:0".parse().unwrap())
                     .max_frame_len(case.max_frame_len)
                     .oversized(OversizedPolicy::Discard)
+                    // Measured while discarding, even 4 GiB.
+                    .max_discard_len(usize::MAX)
                     .max_connections(CONNECTIONS + WARM_UP)
+                    .max_connections_per_address(CONNECTIONS + WARM_UP)
                     .idle_timeout(BOUND)
                     .frame_timeout(BOUND)
                     .linger(Duration::from_millis(100))

@@ -37,7 +37,7 @@ fn check_log_line(line: &serde_json::Value, kind: &str, fields: &[(&str, serde_j
         line["error"].get("backtrace").is_none(),
         "decode failures capture no backtrace: {line}"
     );
-    assert!(line["conn_id"].is_u64(), "{line}");
+    assert!(line["error"]["info"]["conn_id"].is_u64(), "{line}");
     for (key, value) in fields {
         assert_eq!(&line["error"]["info"][key], value, "{key} in {line}");
     }
@@ -358,7 +358,7 @@ async fn a_peer_that_stops_reading_is_cut_off_by_the_write_timeout() {
 
     let line = logs.wait_for("write_timeout").await;
     assert_eq!(line["error"]["name"], "WriteTimeout", "{line}");
-    assert_eq!(line["peer"], flooder.to_string(), "{line}");
+    assert_eq!(line["error"]["info"]["peer"], flooder.to_string(), "{line}");
     assert!(
         line["error"]["info"]["pending_bytes"].as_u64().unwrap() > 0,
         "{line}"

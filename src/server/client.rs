@@ -15,13 +15,13 @@ use tokio::time::Instant;
 use crate::frame::{FrameCodec, DEFAULT_MAX_FRAME_LEN};
 use crate::{Builder, VError};
 
-use super::response::Response;
-use super::{deadline_after, millis};
+use super::report::REMOTE_ERROR;
+use super::response::{Response, DEFAULT_MAX_ERROR_LEN, STATUS_ERROR};
+use super::{deadline_after, millis, READ_CHUNK, WRITE_BATCH};
 
-/// Read into at least this much free space.
-const READ_CHUNK: usize = 16 * 1024;
-/// [`Client::pipeline`] writes whenever this much is queued.
-const PIPELINE_BATCH: usize = 64 * 1024;
+/// Error responses up to this long are read back on the client's task; longer
+/// ones on a blocking thread, so that the timeout bounds their decoding too.
+const INLINE_DECODE: usize = 4 * 1024;
 
 /// Settings for a [`Client`].
 ///
@@ -32,7 +32,8 @@ const PIPELINE_BATCH: usize = 64 * 1024;
 /// let builder = Client::builder()
 ///     .connect_timeout(Duration::from_secs(1))
 ///     .timeout(Duration::from_secs(5))
-///     .max_frame_len(64 * 1024); // the server's limit
+///     .max_frame_len(64 * 1024) // the server's limit
+///     .max_error_len(16 * 1024); // the longest error response accepted
 /// ```
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until `connect` is called"]
@@ -40,6 +41,7 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     timeout: Duration,
     max_frame_len: usize,
+    max_error_len: usize,
 }
 
 impl Default for ClientBuilder {
@@ -48,13 +50,14 @@ impl Default for ClientBuilder {
             connect_timeout: Duration::from_secs(5),
             timeout: Duration::from_secs(30),
             max_frame_len: DEFAULT_MAX_FRAME_LEN,
+            max_error_len: DEFAULT_MAX_ERROR_LEN,
         }
     }
 }
 
 impl ClientBuilder {
     /// Defaults: 5 s to connect, 30 s for each write and each response, the
-    /// server's default limit of 1 MiB.
+    /// server's default limits: 1 MiB requests, 64 KiB error responses.
     pub fn new() -> ClientBuilder {
         ClientBuilder::default()
     }
@@ -65,7 +68,8 @@ impl ClientBuilder {
         self
     }
 
-    /// How long writing a request, and waiting for each response, may take.
+    /// How long writing a request may take, and each response, read and
+    /// decoded (a hostile server's huge error cannot hold the client longer).
     pub fn timeout(mut self, timeout: Duration) -> ClientBuilder {
         self.timeout = timeout;
         self
@@ -75,6 +79,15 @@ impl ClientBuilder {
     /// and responses may be one byte longer (the status byte).
     pub fn max_frame_len(mut self, max: usize) -> ClientBuilder {
         self.max_frame_len = max;
+        self
+    }
+
+    /// The longest error response accepted (the server's `max_error_len`): one
+    /// longer is a `ProtocolError`, read no further. With
+    /// [`max_frame_len`](ClientBuilder::max_frame_len), it bounds the memory a
+    /// response can take.
+    pub fn max_error_len(mut self, max: usize) -> ClientBuilder {
+        self.max_error_len = max;
         self
     }
 
@@ -117,7 +130,10 @@ impl ClientBuilder {
             },
             receiver: ResponseReceiver {
                 stream: read,
-                codec: FrameCodec::with_max_frame_len(self.max_frame_len.saturating_add(1)),
+                codec: FrameCodec::with_max_frame_len(
+                    self.max_frame_len.max(self.max_error_len).saturating_add(1),
+                ),
+                max_error_len: self.max_error_len,
                 buf: BytesMut::new(),
                 timeout: self.timeout,
                 ends,
@@ -132,7 +148,7 @@ impl ClientBuilder {
 /// separate tasks ([`split`](Client::split)).
 ///
 /// A response with an error becomes a `VError` named `RemoteError`, with the
-/// server (`peer`), the client's own address (`local_addr`) and the request's
+/// server (`server`), the client's own address (`local_addr`) and the request's
 /// index on this connection (`request_index`) as info fields, and the chain the
 /// server sent as its cause, names and info fields intact. Failures on the
 /// client's side have their own names: `ConnectError`, `ClientTimeout`,
@@ -221,7 +237,7 @@ impl Client {
         let send_all = async {
             for payload in &payloads {
                 sender.feed(payload.as_ref())?;
-                if sender.buffered() >= PIPELINE_BATCH {
+                if sender.buffered() >= WRITE_BATCH {
                     sender.flush().await?;
                 }
             }
@@ -290,9 +306,6 @@ impl Client {
     }
 }
 
-/// The name of the error a response with an error becomes.
-const REMOTE_ERROR: &str = "RemoteError";
-
 /// Both ends of a connection, for error context.
 #[derive(Debug, Clone, Copy)]
 struct Ends {
@@ -304,7 +317,9 @@ impl Ends {
     fn error(&self, name: &'static str) -> Builder {
         VError::builder()
             .name(name)
-            .info("peer", self.peer.to_string())
+            // `server`, not `peer`: the server's own levels name their peer
+            // (this client) `peer`, and a merged view must keep both.
+            .info("server", self.peer.to_string())
             .info("local_addr", self.local.to_string())
             .backtrace(false)
     }
@@ -411,6 +426,7 @@ impl RequestSender {
 pub struct ResponseReceiver {
     stream: OwnedReadHalf,
     codec: FrameCodec,
+    max_error_len: usize,
     buf: BytesMut,
     timeout: Duration,
     ends: Ends,
@@ -422,9 +438,10 @@ impl ResponseReceiver {
     /// (see [`Client`]), within the timeout.
     pub async fn recv(&mut self) -> Result<Bytes, VError> {
         let index = self.received;
-        let payload = self.read_frame(index).await?;
+        let deadline = deadline_after(Instant::now(), self.timeout);
+        let payload = self.read_frame(index, deadline).await?;
         self.received += 1;
-        match Response::decode(payload) {
+        match self.decode(index, payload, deadline).await? {
             Ok(Response::Ok(body)) => Ok(body),
             Ok(Response::Error(remote)) => Err(self
                 .ends
@@ -445,8 +462,55 @@ impl ResponseReceiver {
         self.received
     }
 
-    async fn read_frame(&mut self, index: u64) -> Result<Bytes, VError> {
-        let deadline = deadline_after(Instant::now(), self.timeout);
+    /// Reads a response payload back, within `deadline`: an error response
+    /// longer than [`INLINE_DECODE`] on a blocking thread, so that a hostile
+    /// one costs this task no more than the timeout.
+    async fn decode(
+        &self,
+        index: u64,
+        payload: Bytes,
+        deadline: Instant,
+    ) -> Result<Result<Response, VError>, VError> {
+        if payload.first() != Some(&STATUS_ERROR) {
+            return Ok(Response::decode(payload));
+        }
+        let json_len = payload.len() - 1;
+        if json_len > self.max_error_len {
+            return Err(self
+                .ends
+                .error("ProtocolError")
+                .info("request_index", index)
+                .info("len", json_len)
+                .info("max_error_len", self.max_error_len)
+                .message(format_args!(
+                    "server {} sent an error response of {json_len} bytes to request {index}, past the limit of {}",
+                    self.ends.peer, self.max_error_len
+                ))
+                .build());
+        }
+        if json_len <= INLINE_DECODE {
+            return Ok(Response::decode(payload));
+        }
+        let decoding = tokio::task::spawn_blocking(move || Response::decode(payload));
+        match tokio::time::timeout_at(deadline, decoding).await {
+            Ok(Ok(decoded)) => Ok(decoded),
+            Ok(Err(join)) => Err(self.protocol_error(index, join)),
+            Err(elapsed) => Err(self
+                .ends
+                .error("ClientTimeout")
+                .info("request_index", index)
+                .info("timeout_ms", millis(self.timeout))
+                .info("len", json_len)
+                .cause(elapsed)
+                .message(format_args!(
+                    "the error response of {json_len} bytes from {} to request {index} could not be read within {:?}",
+                    self.ends.peer, self.timeout
+                ))
+                .build()),
+        }
+    }
+
+    async fn read_frame(&mut self, index: u64, deadline: Instant) -> Result<Bytes, VError> {
         loop {
             match self.codec.decode(&mut self.buf) {
                 Ok(Some(frame)) => return Ok(frame.freeze()),

@@ -12,6 +12,7 @@ use bytes::Bytes;
 
 use crate::VError;
 
+use super::millis;
 use super::report::{ConnRef, FailureKind};
 
 /// What the server does with each request: an async function from the request's
@@ -90,13 +91,7 @@ impl CallOutcome {
         frame_index: u64,
         timeout: Duration,
     ) -> Result<Bytes, (FailureKind, VError)> {
-        let builder = || {
-            VError::builder()
-                .info("conn_id", conn.conn_id)
-                .info("peer", conn.peer.to_string())
-                .info("frame_index", frame_index)
-                .backtrace(false)
-        };
+        let error = |kind| conn.error(kind).info("frame_index", frame_index);
         match self {
             CallOutcome::Answered(Ok(body)) => Ok(body),
             CallOutcome::Answered(Err(err)) => Err((FailureKind::HandlerError, err)),
@@ -104,8 +99,7 @@ impl CallOutcome {
             // log, out of the public view a client gets.
             CallOutcome::Panicked(message) => Err((
                 FailureKind::HandlerPanic,
-                builder()
-                    .name("HandlerPanic")
+                error(FailureKind::HandlerPanic)
                     .cause(
                         VError::builder()
                             .name("Panic")
@@ -122,9 +116,8 @@ impl CallOutcome {
             )),
             CallOutcome::TimedOut => Err((
                 FailureKind::HandlerTimeout,
-                builder()
-                    .name("HandlerTimeout")
-                    .info("timeout_ms", u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX))
+                error(FailureKind::HandlerTimeout)
+                    .info("timeout_ms", millis(timeout))
                     .message(format_args!(
                         "the handler did not answer frame {frame_index} of connection {} within {timeout:?}",
                         conn.conn_id
@@ -151,8 +144,8 @@ pub(crate) async fn call_guarded<H: Handler>(
     };
     let mut future = pin!(future);
     // `tokio::time::timeout` reads the clock and looks up the runtime's timer
-    // as soon as it is made: 9% of the server's CPU in a profile of 16-byte
-    // echoes. The timer is made here only once the handler has to wait.
+    // as soon as it is made, which showed in profiles of small echoes
+    // (BENCHMARKS.md). The timer is made here only once the handler has to wait.
     let mut timer = pin!(None::<tokio::time::Sleep>);
     poll_fn(|cx| {
         match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {

@@ -12,7 +12,9 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::VError;
 
-use super::conn::{busy_error, refuse, Connection};
+use tracing::Instrument;
+
+use super::conn::{answer_refused, Connection};
 use super::handler::Handler;
 use super::millis;
 use super::report::{report, ConnRef, FailureKind};
@@ -160,37 +162,87 @@ fn is_per_connection(err: &io::Error) -> bool {
     )
 }
 
-/// Starts serving a new connection, or refuses it when `max_connections` are
-/// already being served.
+/// Starts serving a new connection, in its own task and `tracing` span
+/// (`conn_id`, `peer`), or refuses it when its address holds
+/// `max_connections_per_address` or the server `max_connections` already.
 fn admit<H: Handler>(worker: usize, stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared<H>>) {
     let conn = ConnRef {
         conn_id: shared.next_conn_id(),
         peer,
     };
+    let span = tracing::info_span!("connection", conn_id = conn.conn_id, %peer);
     // Requests and responses are small and latency-bound: no Nagle delay.
     let _ = stream.set_nodelay(true);
+    let per_address = shared.config.per_address_limit();
+    let Some(slot) = shared.per_address.try_take(peer.ip(), per_address) else {
+        let err = busy_error(conn, Busy::Address(per_address));
+        return span.in_scope(|| refuse(worker, stream, err, shared));
+    };
     match Arc::clone(&shared.permits).try_acquire_owned() {
         Ok(permit) => {
             shared.stats.count_connection(worker);
-            tracing::debug!(conn_id = conn.conn_id, peer = %peer, worker, "connection accepted");
+            span.in_scope(|| tracing::debug!(worker, "connection accepted"));
             let connection = Connection::new(stream, conn, Arc::clone(shared));
-            shared.shutdown.spawn(async move {
-                connection.run().await;
-                drop(permit);
-            });
+            shared.shutdown.spawn(
+                async move {
+                    connection.run().await;
+                    drop((permit, slot));
+                }
+                .instrument(span),
+            );
         }
         Err(_) => {
-            shared.stats.count_rejected(worker);
-            let err = busy_error(conn, shared.config.max_connections);
-            report(&shared.stats, FailureKind::ServerBusy, conn, &err);
-            // Refusals are bounded too: past the cap the socket is simply closed.
-            if let Ok(permit) = Arc::clone(&shared.refusal_permits).try_acquire_owned() {
-                let task_shared = Arc::clone(shared);
-                shared.shutdown.spawn(async move {
-                    refuse(stream, err, &task_shared.config).await;
-                    drop(permit);
-                });
-            }
+            drop(slot);
+            let err = busy_error(conn, Busy::Server(shared.config.max_connections));
+            span.in_scope(|| refuse(worker, stream, err, shared));
         }
+    }
+}
+
+/// Which limit refused a connection.
+#[derive(Debug, Clone, Copy)]
+enum Busy {
+    /// `max_connections` are served.
+    Server(usize),
+    /// `max_connections_per_address` are served for the peer's address.
+    Address(usize),
+}
+
+/// The error a refused connection is answered with.
+fn busy_error(conn: ConnRef, busy: Busy) -> VError {
+    let builder = conn.error(FailureKind::ServerBusy);
+    match busy {
+        Busy::Server(max) => builder
+            .info("max_connections", max)
+            .message(format_args!(
+                "server busy: all {max} connections are in use; connection {} from {} refused",
+                conn.conn_id, conn.peer
+            ))
+            .build(),
+        Busy::Address(max) => builder
+            .info("max_connections_per_address", max)
+            .message(format_args!(
+                "server busy: {max} connections from {} are in use, the most one address may hold; connection {} refused",
+                conn.peer.ip(),
+                conn.conn_id
+            ))
+            .build(),
+    }
+}
+
+/// Counts and logs a refused connection, then answers it `ServerBusy` and closes
+/// it, in a task; past `max_refusals` being answered at once, closes it at once.
+fn refuse<H: Handler>(worker: usize, stream: TcpStream, err: VError, shared: &Arc<Shared<H>>) {
+    shared.stats.count_rejected(worker);
+    report(&shared.stats, FailureKind::ServerBusy, &err);
+    if let Ok(permit) = Arc::clone(&shared.refusal_permits).try_acquire_owned() {
+        let task_shared = Arc::clone(shared);
+        shared.shutdown.spawn(
+            async move {
+                answer_refused(stream, err, &task_shared.config).await;
+                drop(permit);
+            }
+            .in_current_span(),
+        );
     }
 }

@@ -140,9 +140,11 @@
 mod client;
 mod config;
 mod conn;
+mod decode_error;
 mod handler;
 mod listener;
 pub mod load;
+mod per_address;
 mod report;
 mod response;
 mod serve;
@@ -154,7 +156,7 @@ pub use config::{Exposure, ServerBuilder};
 pub use handler::Handler;
 pub use load::{Load, LoadReport};
 pub use report::FailureKind;
-pub use response::{Response, STATUS_ERROR, STATUS_OK};
+pub use response::{Response, DEFAULT_MAX_ERROR_LEN, MIN_ERROR_LEN, STATUS_ERROR, STATUS_OK};
 pub use serve::Server;
 pub use shutdown::shutdown_signal;
 pub use stats::{Stats, Summary};
@@ -162,6 +164,14 @@ pub use stats::{Stats, Summary};
 use std::time::Duration;
 
 use tokio::time::Instant;
+
+/// Reads get at least this much free space once a peer sends more than a
+/// first read holds (the server's connections, the client).
+const READ_CHUNK: usize = 16 * 1024;
+/// Pending writes are flushed at this size: the server's default
+/// `write_buffer`, a pipelining client's batch; a buffer grown past it is
+/// released once flushed.
+const WRITE_BATCH: usize = 64 * 1024;
 
 /// `start + duration`, or a far future when that overflows (a timeout set to
 /// `Duration::MAX` means "never").

@@ -1,11 +1,44 @@
 //! What can go wrong in a server, by kind, and the one place that logs and
 //! counts it.
+//!
+//! # Every error the server and the client produce
+//!
+//! | error name | [`FailureKind`] | log `kind` | made by | when |
+//! |---|---|---|---|---|
+//! | `FrameDecodeError` | `Oversized` | `oversized` | server | a header declared more than `max_frame_len` |
+//! | `FrameDecodeError` | `TruncatedHeader` | `truncated_header` | server | the stream ended inside a header |
+//! | `FrameDecodeError` | `TruncatedPayload` | `truncated_payload` | server | the stream ended inside a payload |
+//! | `FrameDecodeError` | `FrameTimeout` | `frame_timeout` | server | a started frame stalled past the frame timeout |
+//! | the handler's own | `HandlerError` | `handler_error` | handler | the handler returned an error |
+//! | `HandlerPanic` | `HandlerPanic` | `handler_panic` | server | the handler panicked |
+//! | `HandlerTimeout` | `HandlerTimeout` | `handler_timeout` | server | the handler ran past the handler timeout |
+//! | `ResponseTooLarge` | `ResponseTooLarge` | `response_too_large` | server | a body over `max_frame_len` |
+//! | `ServerBusy` | `ServerBusy` | `server_busy` | server | a connection past `max_connections` or `max_connections_per_address` |
+//! | `ShuttingDown` | `ShuttingDown` | (not logged) | server | the server stopped reading: the last frame of each connection at a shutdown |
+//! | `WriteTimeout` | `WriteTimeout` | `write_timeout` | server (log only) | the peer stopped reading |
+//! | `ConnectionError` | `Reset` | `reset` | server (log only) | the peer reset the connection |
+//! | `ConnectionError` | `Io` | `io` | server (log only) | any other I/O failure on a connection |
+//! | `io::Error` | `Accept` | `accept` | server (log only) | `accept` failed (the listener retries) |
+//! | `io::Error` | `Signal` | `signal` | server (log only) | the signal handlers could not be installed |
+//! | `ShutdownDeadline` | `ShutdownDeadline` | `shutdown_deadline` | server (log, [`Summary`](super::Summary)) | a connection still open at the shutdown deadline |
+//! | `RemoteError` | the server's | - | client | an error response; its cause is the server's chain |
+//! | `ConnectError` | - | - | client | connecting failed or timed out |
+//! | `ClientTimeout` | - | - | client | a write or a response (read and decoded) took past the timeout |
+//! | `ConnectionError` | - | - | client | a read or write failed |
+//! | `ConnectionClosed` | - | - | client | the server closed before answering |
+//! | `ProtocolError` | - | - | client | a response that breaks the protocol, or past the client's caps |
+//! | `RequestTooLarge` | - | - | client | a request over `max_frame_len` (nothing sent) |
+//! | `MismatchedHalves` | - | - | client | [`Client::reunite`](super::Client::reunite) of two connections' halves |
+//! | `ConfigError`, `BindError`, `InvalidValue` | - | - | both | settings that cannot work; an address that cannot be bound; an unknown option value |
+//!
+//! Every level the server makes carries its kind as the info field `kind`, so
+//! [`FailureKind::classify`] reads it back from a chain, local or received,
+//! without guessing from other fields.
 
 use std::error::Error;
 use std::fmt;
 use std::net::SocketAddr;
 
-use crate::frame::FrameError;
 use crate::VError;
 
 use super::stats::Stats;
@@ -37,6 +70,9 @@ pub enum FailureKind {
     ResponseTooLarge,
     /// A connection arrived past `max_connections`.
     ServerBusy,
+    /// The server is shutting down: the frame that tells a connection its
+    /// next requests will not be read.
+    ShuttingDown,
     /// The peer stopped reading and a response could not be written in time.
     WriteTimeout,
     /// The peer reset the connection.
@@ -45,13 +81,15 @@ pub enum FailureKind {
     Io,
     /// Accepting a connection failed (for example `EMFILE`); the listener retries.
     Accept,
+    /// The handlers of the shutdown signals could not be installed.
+    Signal,
     /// A connection was still open at the shutdown deadline and was cut off.
     ShutdownDeadline,
 }
 
 impl FailureKind {
     /// Every kind, in the order summaries list them.
-    pub const ALL: [FailureKind; 14] = [
+    pub const ALL: [FailureKind; 16] = [
         FailureKind::Oversized,
         FailureKind::TruncatedHeader,
         FailureKind::TruncatedPayload,
@@ -61,18 +99,20 @@ impl FailureKind {
         FailureKind::HandlerTimeout,
         FailureKind::ResponseTooLarge,
         FailureKind::ServerBusy,
+        FailureKind::ShuttingDown,
         FailureKind::WriteTimeout,
         FailureKind::Reset,
         FailureKind::Io,
         FailureKind::Accept,
+        FailureKind::Signal,
         FailureKind::ShutdownDeadline,
     ];
 
     /// The `kind` field of a log line: `"oversized"`, `"truncated_header"`,
     /// `"truncated_payload"`, `"frame_timeout"`, `"handler_error"`,
     /// `"handler_panic"`, `"handler_timeout"`, `"response_too_large"`,
-    /// `"server_busy"`, `"write_timeout"`, `"reset"`, `"io"`, `"accept"`,
-    /// `"shutdown_deadline"`.
+    /// `"server_busy"`, `"shutting_down"`, `"write_timeout"`, `"reset"`, `"io"`,
+    /// `"accept"`, `"signal"`, `"shutdown_deadline"`.
     pub fn as_str(self) -> &'static str {
         match self {
             FailureKind::Oversized => "oversized",
@@ -84,10 +124,12 @@ impl FailureKind {
             FailureKind::HandlerTimeout => "handler_timeout",
             FailureKind::ResponseTooLarge => "response_too_large",
             FailureKind::ServerBusy => "server_busy",
+            FailureKind::ShuttingDown => "shutting_down",
             FailureKind::WriteTimeout => "write_timeout",
             FailureKind::Reset => "reset",
             FailureKind::Io => "io",
             FailureKind::Accept => "accept",
+            FailureKind::Signal => "signal",
             FailureKind::ShutdownDeadline => "shutdown_deadline",
         }
     }
@@ -95,17 +137,6 @@ impl FailureKind {
     /// The position of this kind in [`FailureKind::ALL`].
     pub(crate) fn index(self) -> usize {
         self as usize
-    }
-
-    /// The kind of a decode failure.
-    pub(crate) fn of_frame_error(err: &FrameError) -> FailureKind {
-        match err {
-            FrameError::Oversized { .. } => FailureKind::Oversized,
-            FrameError::TruncatedHeader { .. } => FailureKind::TruncatedHeader,
-            FrameError::TruncatedPayload { .. } => FailureKind::TruncatedPayload,
-            FrameError::Timeout { .. } => FailureKind::FrameTimeout,
-            _ => FailureKind::Io,
-        }
     }
 
     /// The kind of an I/O failure on an open connection.
@@ -117,17 +148,47 @@ impl FailureKind {
         }
     }
 
+    /// The name of the error of this kind (see the table in the module docs):
+    /// `FrameDecodeError` for the four decode failures, `ConnectionError` for
+    /// `Reset` and `Io`, `None` for a handler's error (its own name) and for the
+    /// kinds logged as a bare `io::Error`.
+    pub fn error_name(self) -> Option<&'static str> {
+        match self {
+            FailureKind::Oversized
+            | FailureKind::TruncatedHeader
+            | FailureKind::TruncatedPayload
+            | FailureKind::FrameTimeout => Some("FrameDecodeError"),
+            FailureKind::HandlerPanic => Some("HandlerPanic"),
+            FailureKind::HandlerTimeout => Some("HandlerTimeout"),
+            FailureKind::ResponseTooLarge => Some("ResponseTooLarge"),
+            FailureKind::ServerBusy => Some("ServerBusy"),
+            FailureKind::ShuttingDown => Some("ShuttingDown"),
+            FailureKind::WriteTimeout => Some("WriteTimeout"),
+            FailureKind::Reset | FailureKind::Io => Some("ConnectionError"),
+            FailureKind::ShutdownDeadline => Some("ShutdownDeadline"),
+            FailureKind::HandlerError | FailureKind::Accept | FailureKind::Signal => None,
+        }
+    }
+
+    /// The kind whose [`as_str`](FailureKind::as_str) is `text`.
+    pub fn from_log_kind(text: &str) -> Option<FailureKind> {
+        FailureKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+
     /// The kind of a server error found in `err`'s chain, or `None` when the chain
-    /// holds none. It reads names and info fields only, so it works as well on a
-    /// chain read back from JSON: a `RemoteError` from a
+    /// holds none. It reads the `kind` field each level the server makes carries
+    /// (on a level of that kind's [name](FailureKind::error_name)), so it works
+    /// as well on a chain read back from JSON: a `RemoteError` from a
     /// [`Client`](super::Client) classifies as the server's failure, and a remote
-    /// chain of any other name as [`HandlerError`](FailureKind::HandlerError).
+    /// chain without one as [`HandlerError`](FailureKind::HandlerError).
     ///
     /// ```
     /// use verror::server::FailureKind;
     /// use verror::VError;
     ///
-    /// let busy = VError::builder().name("ServerBusy").message("busy").build();
+    /// let busy = VError::builder().name("ServerBusy").info("kind", "server_busy").message("busy").build();
     /// assert_eq!(FailureKind::classify(&busy), Some(FailureKind::ServerBusy));
     ///
     /// let remote = VError::builder().name("RemoteError").cause(VError::new("not found")).build();
@@ -137,20 +198,16 @@ impl FailureKind {
     pub fn classify(err: &(dyn Error + 'static)) -> Option<FailureKind> {
         let mut remote = false;
         for level in crate::chain::levels(err) {
-            let kind = match level.name {
-                "RemoteError" => {
-                    remote = true;
-                    continue;
-                }
-                "FrameDecodeError" => decode_kind(level.error),
-                "ServerBusy" => Some(FailureKind::ServerBusy),
-                "HandlerPanic" => Some(FailureKind::HandlerPanic),
-                "HandlerTimeout" => Some(FailureKind::HandlerTimeout),
-                "ResponseTooLarge" => Some(FailureKind::ResponseTooLarge),
-                "WriteTimeout" => Some(FailureKind::WriteTimeout),
-                "ShutdownDeadline" => Some(FailureKind::ShutdownDeadline),
-                _ => None,
-            };
+            if level.name == REMOTE_ERROR {
+                remote = true;
+                continue;
+            }
+            let kind = level
+                .verror()
+                .and_then(|verror| verror.own_info().get(KIND_FIELD))
+                .and_then(serde_json::Value::as_str)
+                .and_then(FailureKind::from_log_kind)
+                .filter(|kind| kind.error_name() == Some(level.name));
             if kind.is_some() {
                 return kind;
             }
@@ -162,24 +219,11 @@ impl FailureKind {
     }
 }
 
-/// The kind of a `FrameDecodeError` level: from its typed cause where it has one,
-/// else from the info fields [`FrameContext::to_verror`](crate::frame::FrameContext::to_verror)
-/// sets (all a chain read back from JSON keeps).
-fn decode_kind(level: &(dyn Error + 'static)) -> Option<FailureKind> {
-    if let Some(frame_error) = level.source().and_then(|e| e.downcast_ref::<FrameError>()) {
-        return Some(FailureKind::of_frame_error(frame_error));
-    }
-    let info = level.downcast_ref::<VError>()?.own_info();
-    Some(if info.contains_key("elapsed_ms") {
-        FailureKind::FrameTimeout
-    } else if info.contains_key("max_frame_len") {
-        FailureKind::Oversized
-    } else if info.contains_key("declared_len") {
-        FailureKind::TruncatedPayload
-    } else {
-        FailureKind::TruncatedHeader
-    })
-}
+/// The info field in which every level the server makes carries its kind.
+pub(crate) const KIND_FIELD: &str = "kind";
+
+/// The name of the error a client makes of an error response.
+pub(crate) const REMOTE_ERROR: &str = "RemoteError";
 
 impl fmt::Display for FailureKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -187,25 +231,40 @@ impl fmt::Display for FailureKind {
     }
 }
 
-/// Whose failure a log line is about.
+/// Whose failure an error is about.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ConnRef {
     pub(crate) conn_id: u64,
     pub(crate) peer: SocketAddr,
 }
 
-/// Logs `err` as one event with its `kind`, the connection, and the whole chain
-/// (through `Visit::record_error`), and counts it in `stats`. Peer faults are
-/// warnings; failures of the server or its handler are errors.
-pub(crate) fn report(stats: &Stats, kind: FailureKind, conn: ConnRef, err: &VError) {
+impl ConnRef {
+    /// A builder for an error of `kind` on this connection: its name, the
+    /// `kind` field, `conn_id` and `peer` (DESIGN §5: the levels the server
+    /// makes name their peer), and no backtrace (a peer must not make the
+    /// server pay for one).
+    pub(crate) fn error(self, kind: FailureKind) -> crate::Builder {
+        VError::builder()
+            .name(kind.error_name().unwrap_or("ServerError"))
+            .info(KIND_FIELD, kind.as_str())
+            .info("conn_id", self.conn_id)
+            .info("peer", self.peer.to_string())
+            .backtrace(false)
+    }
+}
+
+/// Logs `err` as one event with its `kind` and the whole chain (through
+/// `Visit::record_error`), and counts it in `stats`. The connection (`conn_id`,
+/// `peer`) is the current span's. Peer faults are warnings; failures of the
+/// server or its handler are errors.
+pub(crate) fn report(stats: &Stats, kind: FailureKind, err: &VError) {
     stats.count_error(kind);
     let error = err as &(dyn Error + 'static);
     let message = kind.log_message();
-    let (conn_id, peer) = (conn.conn_id, tracing::field::display(conn.peer));
     if kind.is_server_fault() {
-        tracing::error!(kind = kind.as_str(), conn_id, %peer, error, "{message}");
+        tracing::error!(kind = kind.as_str(), error, "{message}");
     } else {
-        tracing::warn!(kind = kind.as_str(), conn_id, %peer, error, "{message}");
+        tracing::warn!(kind = kind.as_str(), error, "{message}");
     }
 }
 
@@ -220,12 +279,13 @@ impl FailureKind {
                 | FailureKind::ResponseTooLarge
                 | FailureKind::Io
                 | FailureKind::Accept
+                | FailureKind::Signal
                 | FailureKind::ShutdownDeadline
         )
     }
 
     /// The message of a log line of this kind.
-    fn log_message(self) -> &'static str {
+    pub(crate) fn log_message(self) -> &'static str {
         match self {
             FailureKind::Oversized
             | FailureKind::TruncatedHeader
@@ -236,10 +296,12 @@ impl FailureKind {
             FailureKind::HandlerTimeout => "handler timed out",
             FailureKind::ResponseTooLarge => "response too large",
             FailureKind::ServerBusy => "connection refused: server busy",
+            FailureKind::ShuttingDown => "shutting down: no more frames read",
             FailureKind::WriteTimeout => "peer stopped reading",
             FailureKind::Reset => "connection reset",
             FailureKind::Io => "connection failed",
             FailureKind::Accept => "accept failed",
+            FailureKind::Signal => "cannot listen for shutdown signals",
             FailureKind::ShutdownDeadline => "connection cut off at the shutdown deadline",
         }
     }

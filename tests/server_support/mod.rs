@@ -61,6 +61,9 @@ pub fn builder() -> ServerBuilder {
         .handler_timeout(Duration::from_secs(5))
         .linger(Duration::from_millis(200))
         .shutdown_deadline(Duration::from_secs(5))
+        // Every test client comes from 127.0.0.1: only the fairness tests limit
+        // connections per address.
+        .max_connections_per_address(usize::MAX)
 }
 
 /// A server running in its own task.
@@ -293,4 +296,23 @@ impl Drop for Logs {
     fn drop(&mut self) {
         LOG_TARGET.with(|current| *current.borrow_mut() = None);
     }
+}
+
+/// The end of a connection the server stops reading at a shutdown: `err` (the
+/// response after the last answer) is the `ShuttingDown` error; once this
+/// client closes its side, the server closes too, with nothing lost on the way.
+pub async fn expect_shutdown_end(
+    err: VError,
+    sender: &mut RequestSender,
+    receiver: &mut ResponseReceiver,
+) {
+    assert_eq!(
+        FailureKind::classify(&err),
+        Some(FailureKind::ShuttingDown),
+        "{err:?}"
+    );
+    // The server drains what this client still sends until it closes.
+    let _ = within(sender.shutdown()).await;
+    let closed = within(receiver.recv()).await.unwrap_err();
+    assert_eq!(closed.name(), "ConnectionClosed", "{closed:?}");
 }

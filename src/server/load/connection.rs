@@ -9,13 +9,11 @@ use tokio::time::Instant;
 
 use crate::VError;
 
-use super::super::Client;
+use super::super::{Client, WRITE_BATCH};
 use super::fault::Fault;
 use super::latency::LatencyHistogram;
 use super::report::{Tally, MISMATCH};
 
-/// The sender writes whenever this much is queued, or when the window is full.
-const BATCH_BYTES: usize = 64 * 1024;
 /// Responses counted locally before the shared progress counter is updated.
 const PROGRESS_STEP: u64 = 64;
 
@@ -103,7 +101,7 @@ pub(super) async fn run(client: Client, plan: &Plan, progress: &AtomicU64) -> Co
             sender.feed(&payload)?;
             slot.send(now);
             next += 1;
-            while next < plan.frames && sender.buffered() < BATCH_BYTES {
+            while next < plan.frames && sender.buffered() < WRITE_BATCH {
                 let Ok(slot) = in_flight.try_reserve() else {
                     break;
                 };
