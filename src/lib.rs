@@ -131,6 +131,7 @@ mod error;
 mod escape;
 mod ext;
 mod fmt;
+mod human;
 mod info;
 mod location;
 mod macros;

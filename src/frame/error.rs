@@ -6,6 +6,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::human::HumanDuration;
 use crate::VError;
 
 use super::codec::{FrameCodec, FrameState, HEADER_LEN};
@@ -63,7 +64,8 @@ pub enum FrameError {
     /// builds this error from [`FrameCodec::state`] and the time it has waited,
     /// with [`FrameError::timeout`].
     #[error(
-        "timed out after {elapsed:?} waiting for the frame {stage}: {received} of {expected} bytes received"
+        "timed out after {} waiting for the frame {stage}: {received} of {expected} bytes received",
+        HumanDuration(*.elapsed)
     )]
     Timeout {
         /// Whether the header or the payload was awaited.

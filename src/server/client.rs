@@ -13,6 +13,7 @@ use tokio::net::{TcpStream, ToSocketAddrs};
 use tokio::time::Instant;
 
 use crate::frame::{FrameCodec, DEFAULT_MAX_FRAME_LEN};
+use crate::human::HumanDuration;
 use crate::{Builder, VError};
 
 use super::report::REMOTE_ERROR;
@@ -391,10 +392,10 @@ impl RequestSender {
                 .info("pending_bytes", self.buf.len())
                 .cause(elapsed)
                 .message(format_args!(
-                    "could not write {} bytes to {} within {:?}",
+                    "could not write {} bytes to {} within {}",
                     self.buf.len(),
                     self.ends.peer,
-                    self.timeout
+                    HumanDuration(self.timeout)
                 ))
                 .build()),
         }
@@ -503,8 +504,8 @@ impl ResponseReceiver {
                 .info("len", json_len)
                 .cause(elapsed)
                 .message(format_args!(
-                    "the error response of {json_len} bytes from {} to request {index} could not be read within {:?}",
-                    self.ends.peer, self.timeout
+                    "the error response of {json_len} bytes from {} to request {index} could not be read within {}",
+                    self.ends.peer, HumanDuration(self.timeout)
                 ))
                 .build()),
         }
@@ -541,8 +542,9 @@ impl ResponseReceiver {
                         .info("timeout_ms", millis(self.timeout))
                         .cause(elapsed)
                         .message(format_args!(
-                            "no response from {} to request {index} within {:?}",
-                            self.ends.peer, self.timeout
+                            "no response from {} to request {index} within {}",
+                            self.ends.peer,
+                            HumanDuration(self.timeout)
                         ))
                         .build())
                 }

@@ -11,6 +11,7 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use crate::frame::{FrameCodec, FrameError, FrameState, HEADER_LEN};
+use crate::human::HumanDuration;
 use crate::VError;
 
 use super::config::{Config, Exposure};
@@ -381,10 +382,11 @@ impl<H: Handler> Connection<H> {
                     .info("pending_bytes", self.write_buf.len())
                     .info("timeout_ms", millis(timeout))
                     .message(format_args!(
-                        "connection {} from {}: the peer stopped reading; {} response bytes could not be written within {timeout:?}",
+                        "connection {} from {}: the peer stopped reading; {} response bytes could not be written within {}",
                         self.conn.conn_id,
                         self.conn.peer,
-                        self.write_buf.len()
+                        self.write_buf.len(),
+                        HumanDuration(timeout)
                     ))
                     .build();
                 report(&self.shared.stats, FailureKind::WriteTimeout, &err);

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::human::HumanDuration;
 use crate::VError;
 
 use super::millis;
@@ -119,8 +120,9 @@ impl CallOutcome {
                 error(FailureKind::HandlerTimeout)
                     .info("timeout_ms", millis(timeout))
                     .message(format_args!(
-                        "the handler did not answer frame {frame_index} of connection {} within {timeout:?}",
-                        conn.conn_id
+                        "the handler did not answer frame {frame_index} of connection {} within {}",
+                        conn.conn_id,
+                        HumanDuration(timeout)
                     ))
                     .build(),
             )),

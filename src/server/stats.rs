@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::human::{Count, HumanDuration};
 use crate::VError;
 
 use super::report::FailureKind;
@@ -92,7 +93,7 @@ impl fmt::Debug for Stats {
 /// stops (and logged), or taken live with [`Stats::snapshot`].
 ///
 /// `{}` prints one line:
-/// `12 connections (1 refused), 3400 frames, 3 errors (oversized 1, frame_timeout 2) in 4.20s`.
+/// `12 connections (1 refused), 3400 frames, 3 errors (oversized 1, frame_timeout 2) in 4.2s`.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Summary {
@@ -128,11 +129,16 @@ impl Summary {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} connections", self.connections)?;
+        write!(f, "{}", Count(self.connections, "connection"))?;
         if self.rejected > 0 {
             write!(f, " ({} refused)", self.rejected)?;
         }
-        write!(f, ", {} frames, {} errors", self.frames, self.error_count())?;
+        write!(
+            f,
+            ", {}, {}",
+            Count(self.frames, "frame"),
+            Count(self.error_count(), "error")
+        )?;
         let mut sep = " (";
         for (kind, n) in &self.errors {
             write!(f, "{sep}{kind} {n}")?;
@@ -141,6 +147,6 @@ impl fmt::Display for Summary {
         if !self.errors.is_empty() {
             f.write_str(")")?;
         }
-        write!(f, " in {:.2}s", self.elapsed.as_secs_f64())
+        write!(f, " in {}", HumanDuration(self.elapsed))
     }
 }

@@ -17,6 +17,7 @@ use verror::VError;
 
 use crate::demo_handler::DemoHandler;
 use crate::logging;
+use crate::output::{report, stdout_colored};
 
 /// The demo server's request limit.
 const MAX_FRAME_LEN: usize = 64 * 1024;
@@ -57,12 +58,12 @@ pub fn quiet_backtraces() {
 pub struct DemoArgs {
     /// The format of the server's log lines: json (verror's native record), ecs,
     /// otel, bunyan, text or compact.
-    #[arg(long, default_value = "json")]
+    #[arg(long, default_value = "json", value_parser = crate::serve::log_format())]
     log_format: Format,
-    /// Pretty-print the JSON log lines (one line each otherwise, as a server
-    /// writes them).
+    /// Print each JSON log line on one line, as a server writes it (indented
+    /// otherwise, to be read).
     #[arg(long)]
-    pretty: bool,
+    one_line: bool,
 }
 
 /// Runs the tour; exits 0 when every step got the answer and the log line it
@@ -90,13 +91,13 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, VError> {
     let mut demo = Demo {
         addr: server.local_addr(),
         logs,
-        pretty: args.pretty,
+        pretty: !args.one_line,
         problems: Vec::new(),
     };
     let stop = server.shutdown_token();
     let running = tokio::spawn(server.serve());
 
-    println!(
+    say!(
         "verror demo: a server on {} (max frame {} bytes, frame timeout {:?}, handler timeout {:?}), \
          logging {} lines.\nEach client report below is what `verror send` would print; \
          errors capture backtraces only when {LIB_BACKTRACE}=1.",
@@ -113,12 +114,12 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, VError> {
     let summary = running
         .await
         .map_err(|e| VError::wrap(e, "the server task failed"))?;
-    println!("summary: {summary}");
+    say!("summary: {summary}");
     demo.server_logged(None).await;
     handle.flush();
 
     if demo.problems.is_empty() {
-        println!("\nEvery request was answered, every fault and failure logged with its numbers.");
+        say!("\nEvery request was answered, every fault and failure logged with its numbers.");
         Ok(ExitCode::SUCCESS)
     } else {
         Err(VError::builder()
@@ -172,7 +173,7 @@ impl Demo {
             .max_frame_len(MAX_FRAME_LEN)
             .run()
             .await?;
-        println!("{}", indent(&report.to_string()));
+        say!("{}", indent(&report.to_string()));
         if let Some(failure) = report.failure() {
             self.problems.push(failure);
         }
@@ -190,9 +191,9 @@ impl Demo {
             };
             match outcome {
                 Some(Err(err)) if FailureKind::classify(&err) == Some(fault.expected_kind()) => {
-                    println!("client got:\n{}", indent(&format!("{err:?}")));
+                    say!("client got:\n{}", indent(&report(&err, stdout_colored())));
                 }
-                None => println!(
+                None => say!(
                     "client: sent the reset; no connection is left to answer on, so only the server's log tells"
                 ),
                 other => self.unexpected(fault.as_str(), other),
@@ -203,7 +204,7 @@ impl Demo {
 
     async fn handler_errors(&mut self) -> Result<(), VError> {
         section("3. Handler errors: the client gets the public view, the log the whole chain");
-        println!(
+        say!(
             "(`--expose public`, the default: a level built with skip_cause_message hides what lies\n\
              below it from the client; the log keeps every level, sensitive fields redacted)"
         );
@@ -212,7 +213,7 @@ impl Demo {
             step(&format!("request {command:?}"));
             match client.request(command).await {
                 Err(err) if FailureKind::classify(&err) == Some(kind) => {
-                    println!("client got:\n{}", indent(&format!("{err:?}")));
+                    say!("client got:\n{}", indent(&report(&err, stdout_colored())));
                 }
                 other => self.unexpected(command, Some(other)),
             }
@@ -226,11 +227,11 @@ impl Demo {
 
     fn expect_body(&mut self, request: &str, answer: Result<Bytes, VError>) {
         match answer {
-            Ok(body) => println!("{request:?} -> {:?}", String::from_utf8_lossy(&body)),
+            Ok(body) => say!("{request:?} -> {:?}", String::from_utf8_lossy(&body)),
             Err(err) => {
-                println!(
+                say!(
                     "{request:?} -> unexpected error:\n{}",
-                    indent(&format!("{err:?}"))
+                    indent(&report(&err, stdout_colored()))
                 );
                 self.problems.push(err);
             }
@@ -240,9 +241,9 @@ impl Demo {
     fn unexpected(&mut self, what: &str, outcome: Option<Result<Bytes, VError>>) {
         let problem = match outcome {
             Some(Err(err)) => {
-                println!(
+                say!(
                     "client got an unexpected error:\n{}",
-                    indent(&format!("{err:?}"))
+                    indent(&report(&err, stdout_colored()))
                 );
                 VError::builder()
                     .name("UnexpectedAnswer")
@@ -251,7 +252,7 @@ impl Demo {
                     .message(format_args!("{what}: not the error it should earn"))
             }
             Some(Ok(body)) => {
-                println!("client got a body: {:?}", String::from_utf8_lossy(&body));
+                say!("client got a body: {:?}", String::from_utf8_lossy(&body));
                 VError::builder()
                     .name("UnexpectedAnswer")
                     .info("step", what)
@@ -291,11 +292,11 @@ impl Demo {
         lines.extend(self.logs.take().lines().map(str::to_owned));
 
         if lines.is_empty() {
-            println!("server log: nothing (no errors)");
+            say!("server log: nothing (no errors)");
         } else {
-            println!("server log:");
+            say!("server log:");
             for line in &lines {
-                println!("{}", indent(&self.show_line(line)));
+                say!("{}", indent(&self.show_line(line)));
             }
         }
         if let Some(kind) = kind {
@@ -325,11 +326,11 @@ impl Demo {
 }
 
 fn section(title: &str) {
-    println!("\n=== {title} ===");
+    say!("\n=== {title} ===");
 }
 
 fn step(title: &str) {
-    println!("\n--- {title}");
+    say!("\n--- {title}");
 }
 
 /// Every line of `text`, indented by four spaces.

@@ -11,6 +11,11 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+// First: its `say!` macro is used by the modules after it.
+#[macro_use]
+mod output;
+
+mod addr;
 mod demo;
 mod demo_handler;
 mod duration;
@@ -31,6 +36,13 @@ use verror::VError;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Colour in reports: auto (on a terminal, unless NO_COLOR is set),
+    /// always or never.
+    #[arg(long, global = true, value_enum, default_value_t = output::ColorChoice::Auto)]
+    color: output::ColorChoice,
+    /// Error reports with the source location of each level.
+    #[arg(short, long, global = true)]
+    verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -48,6 +60,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    output::init(cli.color, cli.verbose);
     if matches!(cli.command, Command::Demo(_)) {
         demo::quiet_backtraces();
     }
@@ -64,7 +77,7 @@ fn main() -> ExitCode {
     match outcome {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("{err:?}");
+            output::to_stderr(&output::report(&err, output::stderr_colored()));
             ExitCode::FAILURE
         }
     }

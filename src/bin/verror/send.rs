@@ -10,7 +10,7 @@ use verror::frame::DEFAULT_MAX_FRAME_LEN;
 use verror::server::Client;
 use verror::VError;
 
-use crate::duration;
+use crate::{duration, output};
 
 /// `verror send`'s options.
 #[derive(Debug, Args)]
@@ -42,11 +42,11 @@ pub async fn run(args: SendArgs) -> Result<ExitCode, VError> {
         Err(err) if args.json => {
             let json = serde_json::to_string(&err)
                 .map_err(|e| VError::wrap(e, "cannot write the error as JSON"))?;
-            println!("{json}");
+            say!("{json}");
             Ok(ExitCode::FAILURE)
         }
         Err(err) => {
-            eprintln!("{err:?}");
+            output::to_stderr(&output::report(&err, output::stderr_colored()));
             Ok(ExitCode::FAILURE)
         }
     }
@@ -111,5 +111,9 @@ fn write_body(body: &[u8]) -> Result<(), VError> {
             }
         })
         .and_then(|()| stdout.flush())
-        .map_err(|e| VError::wrap(e, "cannot write the response to stdout"))
+        .or_else(|e| match e.kind() {
+            // The reader went away (`| head -c 10`): nothing left to tell.
+            std::io::ErrorKind::BrokenPipe => Ok(()),
+            _ => Err(VError::wrap(e, "cannot write the response to stdout")),
+        })
 }

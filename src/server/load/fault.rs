@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::choice::unknown_value;
 use crate::frame::HEADER_LEN;
 use crate::VError;
 
@@ -249,14 +250,6 @@ impl FromStr for Fault {
         Fault::ALL
             .into_iter()
             .find(|fault| fault.as_str() == text)
-            .ok_or_else(|| {
-                VError::builder()
-                    .name("ConfigError")
-                    .info("given", text)
-                    .info("expected", Fault::ALL.map(Fault::as_str))
-                    .message(format!("unknown fault {text:?}"))
-                    .backtrace(false)
-                    .build()
-            })
+            .ok_or_else(|| unknown_value("fault", text, &Fault::ALL.map(Fault::as_str)))
     }
 }

@@ -303,6 +303,7 @@ impl Load {
             faults_sent: totals.faults_sent,
             fault_responses: totals.fault_responses.counts,
             elapsed,
+            run_elapsed: started.elapsed(),
             frames_per_sec,
             latency: totals.latency.summary(),
         }
