@@ -156,7 +156,11 @@ impl Drop for Serve {
 fn demo_shows_every_error_kind_from_both_sides_and_exits_0() {
     let started = Instant::now();
     // One line per log record, as a server writes them (indented by default).
-    let output = run(verror(&["demo", "--one-line"]), b"", Duration::from_secs(60));
+    let output = run(
+        verror(&["demo", "--one-line"]),
+        b"",
+        Duration::from_secs(60),
+    );
     let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
     assert!(output.status.success(), "{stdout}\n{stderr}");
     assert!(
