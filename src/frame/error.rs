@@ -60,7 +60,7 @@ pub enum FrameError {
     },
 
     /// A header or a payload arrived too slowly. The codec has no clock: a server
-    /// builds this error from [`FrameCodec::state`] and the time it has waited,
+    /// builds this error from [`FrameCodec::state`](super::FrameCodec::state) and the time it has waited,
     /// with [`FrameError::timeout`].
     #[error(
         "timed out after {} waiting for the frame {stage}: {received} of {expected} bytes received",

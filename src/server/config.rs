@@ -40,21 +40,26 @@ pub(crate) struct Config {
     pub(crate) expose: Exposure,
 }
 
+/// The error of a setting out of its range: a `ConfigError` that gives the
+/// range allowed.
+pub(crate) fn out_of_range(setting: &'static str, value: u64, allowed: String) -> VError {
+    VError::builder()
+        .name("ConfigError")
+        .info(setting, value)
+        .info("allowed", &allowed)
+        .message(format_args!(
+            "{setting} {value} is out of range ({allowed})"
+        ))
+        .backtrace(false)
+        .build()
+}
+
 impl Config {
     /// Refuses settings that cannot work, with a `ConfigError` that gives the
     /// range allowed.
     pub(crate) fn check(&self) -> Result<(), VError> {
-        let out_of_range = |setting: &'static str, value: usize, allowed: String| {
-            Err(VError::builder()
-                .name("ConfigError")
-                .info(setting, value)
-                .info("allowed", &allowed)
-                .message(format_args!(
-                    "{setting} {value} is out of range ({allowed})"
-                ))
-                .backtrace(false)
-                .build())
-        };
+        let out_of_range =
+            |setting, value: usize, allowed| Err(out_of_range(setting, value as u64, allowed));
         if !(1..=MAX_FRAME_LEN_LIMIT).contains(&self.max_frame_len) {
             return out_of_range(
                 "max_frame_len",

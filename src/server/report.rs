@@ -1,39 +1,5 @@
 //! What can go wrong in a server, by kind, and the one place that logs and
 //! counts it.
-//!
-//! # Every error the server and the client produce
-//!
-//! | error name | [`FailureKind`] | log `kind` | made by | when |
-//! |---|---|---|---|---|
-//! | `FrameDecodeError` | `Oversized` | `oversized` | server | a header declared more than `max_frame_len` |
-//! | `FrameDecodeError` | `TruncatedHeader` | `truncated_header` | server | the stream ended inside a header |
-//! | `FrameDecodeError` | `TruncatedPayload` | `truncated_payload` | server | the stream ended inside a payload |
-//! | `FrameDecodeError` | `FrameTimeout` | `frame_timeout` | server | a started frame stalled past the frame timeout |
-//! | the handler's own | `HandlerError` | `handler_error` | handler | the handler returned an error |
-//! | `HandlerPanic` | `HandlerPanic` | `handler_panic` | server | the handler panicked |
-//! | `HandlerTimeout` | `HandlerTimeout` | `handler_timeout` | server | the handler ran past the handler timeout |
-//! | `ResponseTooLarge` | `ResponseTooLarge` | `response_too_large` | server | a body over `max_frame_len` |
-//! | `ServerBusy` | `ServerBusy` | `server_busy` | server | a connection past `max_connections` or `max_connections_per_address` |
-//! | `ShuttingDown` | `ShuttingDown` | (not logged) | server | the server stopped reading: the last frame of each connection at a shutdown |
-//! | `WriteTimeout` | `WriteTimeout` | `write_timeout` | server (log only) | the peer stopped reading |
-//! | `ConnectionError` | `Reset` | `reset` | server (log only) | the peer reset the connection |
-//! | `ConnectionError` | `Io` | `io` | server (log only) | any other I/O failure on a connection |
-//! | `io::Error` | `Accept` | `accept` | server (log only) | `accept` failed (the listener retries) |
-//! | `io::Error` | `Signal` | `signal` | server (log only) | the signal handlers could not be installed |
-//! | `ShutdownDeadline` | `ShutdownDeadline` | `shutdown_deadline` | server (log, [`Summary`](super::Summary)) | a connection still open at the shutdown deadline |
-//! | `RemoteError` | the server's | - | client | an error response; its cause is the server's chain |
-//! | `ConnectError` | - | - | client | connecting failed or timed out |
-//! | `ClientTimeout` | - | - | client | a write or a response (read and decoded) took past the timeout |
-//! | `ConnectionError` | - | - | client | a read or write failed |
-//! | `ConnectionClosed` | - | - | client | the server closed before answering |
-//! | `ProtocolError` | - | - | client | a response that breaks the protocol, or past the client's caps |
-//! | `RequestTooLarge` | - | - | client | a request over `max_frame_len` (nothing sent) |
-//! | `MismatchedHalves` | - | - | client | [`Client::reunite`](super::Client::reunite) of two connections' halves |
-//! | `ConfigError`, `BindError`, `InvalidValue` | - | - | both | settings that cannot work; an address that cannot be bound; an unknown option value |
-//!
-//! Every level the server makes carries its kind as the info field `kind`, so
-//! [`FailureKind::classify`] reads it back from a chain, local or received,
-//! without guessing from other fields.
 
 use std::error::Error;
 use std::fmt;
@@ -49,6 +15,40 @@ use super::stats::Stats;
 ///
 /// [`FailureKind::classify`] recovers the kind from an error chain, a server's own or
 /// one a [`Client`](super::Client) received in a `RemoteError`.
+///
+/// # Every error the server and the client produce
+///
+/// | error name | [`FailureKind`] | log `kind` | made by | when |
+/// |---|---|---|---|---|
+/// | `FrameDecodeError` | `Oversized` | `oversized` | server | a header declared more than `max_frame_len` |
+/// | `FrameDecodeError` | `TruncatedHeader` | `truncated_header` | server | the stream ended inside a header |
+/// | `FrameDecodeError` | `TruncatedPayload` | `truncated_payload` | server | the stream ended inside a payload |
+/// | `FrameDecodeError` | `FrameTimeout` | `frame_timeout` | server | a started frame stalled past the frame timeout |
+/// | the handler's own | `HandlerError` | `handler_error` | handler | the handler returned an error |
+/// | `HandlerPanic` | `HandlerPanic` | `handler_panic` | server | the handler panicked |
+/// | `HandlerTimeout` | `HandlerTimeout` | `handler_timeout` | server | the handler ran past the handler timeout |
+/// | `ResponseTooLarge` | `ResponseTooLarge` | `response_too_large` | server | a body over `max_frame_len` |
+/// | `ServerBusy` | `ServerBusy` | `server_busy` | server | a connection past `max_connections` or `max_connections_per_address` |
+/// | `ShuttingDown` | `ShuttingDown` | (not logged) | server | the server stopped reading: the last frame of each connection at a shutdown |
+/// | `WriteTimeout` | `WriteTimeout` | `write_timeout` | server (log only) | the peer stopped reading |
+/// | `ConnectionError` | `Reset` | `reset` | server (log only) | the peer reset the connection |
+/// | `ConnectionError` | `Io` | `io` | server (log only) | any other I/O failure on a connection |
+/// | `io::Error` | `Accept` | `accept` | server (log only) | `accept` failed (the listener retries) |
+/// | `io::Error` | `Signal` | `signal` | server (log only) | the signal handlers could not be installed |
+/// | `ShutdownDeadline` | `ShutdownDeadline` | `shutdown_deadline` | server (log, [`Summary`](super::Summary)) | a connection still open at the shutdown deadline |
+/// | `RemoteError` | the server's | - | client | an error response; its cause is the server's chain |
+/// | `ConnectError` | - | - | client | connecting failed or timed out |
+/// | `ClientTimeout` | - | - | client | a write or a response (read and decoded) took past the timeout |
+/// | `ConnectionError` | - | - | client | a read or write failed |
+/// | `ConnectionClosed` | - | - | client | the server closed before answering |
+/// | `ProtocolError` | - | - | client | a response that breaks the protocol, or past the client's caps |
+/// | `RequestTooLarge` | - | - | client | a request over `max_frame_len` (nothing sent) |
+/// | `MismatchedHalves` | - | - | client | [`Client::reunite`](super::Client::reunite) of two connections' halves |
+/// | `ConfigError`, `BindError`, `InvalidValue` | - | - | both | settings that cannot work; an address that cannot be bound; an unknown option value |
+///
+/// Every level the server makes carries its kind as the info field `kind`, so
+/// [`FailureKind::classify`] reads it back from a chain, local or received,
+/// without guessing from other fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum FailureKind {

@@ -68,6 +68,7 @@ use tokio::time::Instant;
 use crate::frame::DEFAULT_MAX_FRAME_LEN;
 use crate::VError;
 
+use super::config::out_of_range;
 use super::Client;
 use connection::Plan;
 use latency::LatencyHistogram;
@@ -182,17 +183,7 @@ impl Load {
     }
 
     fn check(&self) -> Result<(), VError> {
-        let invalid = |setting: &'static str, value: u64, allowed: String| {
-            Err(VError::builder()
-                .name("ConfigError")
-                .info(setting, value)
-                .info("allowed", &allowed)
-                .message(format_args!(
-                    "{setting} {value} is out of range ({allowed})"
-                ))
-                .backtrace(false)
-                .build())
-        };
+        let invalid = |setting, value: u64, allowed| Err(out_of_range(setting, value, allowed));
         if !(1..=MAX_CONNECTIONS).contains(&self.connections) {
             return invalid(
                 "connections",
