@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 use verror::frame::DEFAULT_MAX_FRAME_LEN;
-use verror::server::Client;
+use verror::server::{Client, DEFAULT_MAX_ERROR_LEN};
 use verror::VError;
 
 use crate::{duration, output};
@@ -28,6 +28,9 @@ pub struct SendArgs {
     /// The server's request limit, in bytes.
     #[arg(long, default_value_t = DEFAULT_MAX_FRAME_LEN)]
     max_frame_len: usize,
+    /// The longest error response accepted (the server's --max-error-len).
+    #[arg(long, default_value_t = DEFAULT_MAX_ERROR_LEN)]
+    max_error_len: usize,
 }
 
 /// Sends the request. The body goes to stdout as it is; a failure (the server's
@@ -61,6 +64,7 @@ async fn request(args: &SendArgs) -> Result<bytes::Bytes, VError> {
         .connect_timeout(args.timeout)
         .timeout(args.timeout)
         .max_frame_len(args.max_frame_len)
+        .max_error_len(args.max_error_len)
         .connect(args.addr.as_str())
         .await?;
     client.request(&payload).await
