@@ -65,14 +65,18 @@ fn main() -> ExitCode {
         demo::quiet_backtraces();
     }
     let outcome = runtime().and_then(|runtime| {
-        runtime.block_on(async {
+        let outcome = runtime.block_on(async {
             match cli.command {
                 Command::Serve(args) => serve::run(args).await,
                 Command::Send(args) => send::run(args).await,
                 Command::Load(args) => load::run(args).await,
                 Command::Demo(args) => demo::run(args).await,
             }
-        })
+        });
+        // A response still being decoded past the timeout (on a blocking
+        // thread) must not hold the program: it has answered already.
+        runtime.shutdown_background();
+        outcome
     });
     match outcome {
         Ok(code) => code,
