@@ -317,6 +317,10 @@ async fn a_body_over_the_limit_is_replaced_by_a_response_too_large_error() {
     assert_eq!(body_err.name(), "ResponseTooLarge");
     assert_eq!(field(body_err, "len"), json!(LIMIT + 1));
     assert_eq!(field(body_err, "limit"), json!(LIMIT));
+    assert_eq!(
+        FailureKind::classify(answers[0].as_ref().unwrap_err()),
+        Some(FailureKind::ResponseTooLarge)
+    );
     assert_eq!(answers[1].as_ref().unwrap().len(), LIMIT);
 
     assert_eq!(logs.of_kind("response_too_large").len(), 1);

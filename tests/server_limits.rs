@@ -224,3 +224,19 @@ async fn empty_frames_do_not_keep_a_connection_alive() {
     drop(stream);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn past_max_refusals_a_refused_connection_is_closed_without_an_answer() {
+    let logs = Logs::capture();
+    let server = start(builder().max_connections(1).max_refusals(0), echo()).await;
+    let mut served = connect(server.addr).await;
+    assert_eq!(within(served.request(b"in")).await.unwrap(), "in");
+    // No refusal may be answered at once: the cheap close, still counted and logged.
+    let (_sender, mut receiver) = connect_split(server.addr).await;
+    let closed = within(receiver.recv()).await.unwrap_err();
+    assert_eq!(closed.name(), "ConnectionClosed", "{closed:?}");
+    assert_eq!(logs.wait_for("server_busy").await["error"]["name"], "ServerBusy");
+    drop(served);
+    let summary = server.stop().await;
+    assert_eq!(summary.rejected, 1, "{summary}");
+}

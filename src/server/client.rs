@@ -97,7 +97,7 @@ impl ClientBuilder {
     pub async fn connect<A: ToSocketAddrs + fmt::Display>(self, addr: A) -> Result<Client, VError> {
         let connect_error = || {
             VError::builder()
-                .name("ConnectError")
+                .name(ClientFailure::Connect.name())
                 .info("addr", addr.to_string())
                 .message(format_args!("cannot connect to {addr}"))
                 .backtrace(false)
@@ -271,7 +271,7 @@ impl Client {
         let (s, r) = (sender.ends, receiver.ends);
         if (s.peer, s.local) != (r.peer, r.local) {
             return Err(s
-                .error("MismatchedHalves")
+                .error(ClientFailure::MismatchedHalves)
                 .info("receiver_local_addr", r.local.to_string())
                 .message("a request sender and a response receiver of different connections")
                 .build());
@@ -289,13 +289,13 @@ impl Client {
             .stream
             .reunite(self.sender.stream)
             .map_err(|e| {
-                ends.error("ConnectionError")
+                ends.error(ClientFailure::Connection)
                     .cause(e)
                     .message("reset failed")
                     .build()
             })?;
         stream.set_zero_linger().map_err(|e| {
-            ends.error("ConnectionError")
+            ends.error(ClientFailure::Connection)
                 .info("op", "set_zero_linger")
                 .cause(e)
                 .message(format_args!("cannot reset the connection to {}", ends.peer))
@@ -314,10 +314,40 @@ struct Ends {
     local: SocketAddr,
 }
 
+/// Every error a client makes, by name (the table of
+/// [`FailureKind`](super::FailureKind) lists them with the server's).
+#[derive(Debug, Clone, Copy)]
+enum ClientFailure {
+    /// An error response: its cause is the server's chain.
+    Remote,
+    Connect,
+    Timeout,
+    Connection,
+    Closed,
+    Protocol,
+    RequestTooLarge,
+    MismatchedHalves,
+}
+
+impl ClientFailure {
+    fn name(self) -> &'static str {
+        match self {
+            ClientFailure::Remote => REMOTE_ERROR,
+            ClientFailure::Connect => "ConnectError",
+            ClientFailure::Timeout => "ClientTimeout",
+            ClientFailure::Connection => "ConnectionError",
+            ClientFailure::Closed => "ConnectionClosed",
+            ClientFailure::Protocol => "ProtocolError",
+            ClientFailure::RequestTooLarge => "RequestTooLarge",
+            ClientFailure::MismatchedHalves => "MismatchedHalves",
+        }
+    }
+}
+
 impl Ends {
-    fn error(&self, name: &'static str) -> Builder {
+    fn error(&self, failure: ClientFailure) -> Builder {
         VError::builder()
-            .name(name)
+            .name(failure.name())
             // `server`, not `peer`: the server's own levels name their peer
             // (this client) `peer`, and a merged view must keep both.
             .info("server", self.peer.to_string())
@@ -350,7 +380,7 @@ impl RequestSender {
     pub fn feed(&mut self, payload: &[u8]) -> Result<(), VError> {
         self.codec.encode(payload, &mut self.buf).map_err(|err| {
             self.ends
-                .error("RequestTooLarge")
+                .error(ClientFailure::RequestTooLarge)
                 .info("request_index", self.sent)
                 .cause(err)
                 .message(format_args!(
@@ -387,7 +417,7 @@ impl RequestSender {
             Ok(Err(err)) => Err(self.io_error("write", err)),
             Err(elapsed) => Err(self
                 .ends
-                .error("ClientTimeout")
+                .error(ClientFailure::Timeout)
                 .info("timeout_ms", millis(self.timeout))
                 .info("pending_bytes", self.buf.len())
                 .cause(elapsed)
@@ -413,7 +443,7 @@ impl RequestSender {
 
     fn io_error(&self, op: &'static str, err: io::Error) -> VError {
         self.ends
-            .error("ConnectionError")
+            .error(ClientFailure::Connection)
             .info("op", op)
             .cause(err)
             .message(format_args!("{op} to {} failed", self.ends.peer))
@@ -446,7 +476,7 @@ impl ResponseReceiver {
             Ok(Response::Ok(body)) => Ok(body),
             Ok(Response::Error(remote)) => Err(self
                 .ends
-                .error(REMOTE_ERROR)
+                .error(ClientFailure::Remote)
                 .info("request_index", index)
                 .cause(remote)
                 .message(format_args!(
@@ -479,7 +509,7 @@ impl ResponseReceiver {
         if json_len > self.max_error_len {
             return Err(self
                 .ends
-                .error("ProtocolError")
+                .error(ClientFailure::Protocol)
                 .info("request_index", index)
                 .info("len", json_len)
                 .info("max_error_len", self.max_error_len)
@@ -498,7 +528,7 @@ impl ResponseReceiver {
             Ok(Err(join)) => Err(self.protocol_error(index, join)),
             Err(elapsed) => Err(self
                 .ends
-                .error("ClientTimeout")
+                .error(ClientFailure::Timeout)
                 .info("request_index", index)
                 .info("timeout_ms", millis(self.timeout))
                 .info("len", json_len)
@@ -527,7 +557,7 @@ impl ResponseReceiver {
                 Ok(Err(err)) => {
                     return Err(self
                         .ends
-                        .error("ConnectionError")
+                        .error(ClientFailure::Connection)
                         .info("op", "read")
                         .info("request_index", index)
                         .cause(err)
@@ -537,7 +567,7 @@ impl ResponseReceiver {
                 Err(elapsed) => {
                     return Err(self
                         .ends
-                        .error("ClientTimeout")
+                        .error(ClientFailure::Timeout)
                         .info("request_index", index)
                         .info("timeout_ms", millis(self.timeout))
                         .cause(elapsed)
@@ -557,7 +587,7 @@ impl ResponseReceiver {
     fn closed_error(&mut self, index: u64) -> VError {
         let builder = self
             .ends
-            .error("ConnectionClosed")
+            .error(ClientFailure::Closed)
             .info("request_index", index)
             .message(format_args!(
                 "server {} closed the connection before answering request {index}",
@@ -574,7 +604,7 @@ impl ResponseReceiver {
         E: std::error::Error + Send + Sync + 'static,
     {
         self.ends
-            .error("ProtocolError")
+            .error(ClientFailure::Protocol)
             .info("request_index", index)
             .cause(cause)
             .message(format_args!(

@@ -5,6 +5,8 @@ use bytes::{BufMut, Bytes, BytesMut};
 use crate::frame::HEADER_LEN;
 use crate::{ErrorJson, VError};
 
+use super::report::{FailureKind, KIND_FIELD};
+
 /// The status byte of a successful response; the body follows.
 pub const STATUS_OK: u8 = 0x00;
 /// The status byte of an error response; the UTF-8 JSON of the error chain
@@ -190,8 +192,10 @@ fn encode_too_large(
     max_error_len: usize,
     dst: &mut BytesMut,
 ) -> VError {
+    let kind = FailureKind::ResponseTooLarge;
     let mut builder = VError::builder()
-        .name("ResponseTooLarge")
+        .name(kind.error_name().unwrap_or_default())
+        .info(KIND_FIELD, kind.as_str())
         .message(format_args!(
             "the response {what} of {len} bytes exceeds the limit of {limit}"
         ))

@@ -9,6 +9,7 @@ use tokio::time::Instant;
 
 use crate::VError;
 
+use super::super::report::REMOTE_ERROR;
 use super::super::{Client, WRITE_BATCH};
 use super::fault::Fault;
 use super::latency::LatencyHistogram;
@@ -142,7 +143,7 @@ pub(super) async fn run(client: Client, plan: &Plan, progress: &AtomicU64) -> Co
                         });
                     }
                 }
-                Err(err) if err.name() == "RemoteError" => {
+                Err(err) if err.name() == REMOTE_ERROR => {
                     outcome_ref.latency.record(now - started);
                     outcome_ref.answered += 1;
                     outcome_ref.errors.add(&err);
