@@ -235,7 +235,10 @@ async fn past_max_refusals_a_refused_connection_is_closed_without_an_answer() {
     let (_sender, mut receiver) = connect_split(server.addr).await;
     let closed = within(receiver.recv()).await.unwrap_err();
     assert_eq!(closed.name(), "ConnectionClosed", "{closed:?}");
-    assert_eq!(logs.wait_for("server_busy").await["error"]["name"], "ServerBusy");
+    assert_eq!(
+        logs.wait_for("server_busy").await["error"]["name"],
+        "ServerBusy"
+    );
     drop(served);
     let summary = server.stop().await;
     assert_eq!(summary.rejected, 1, "{summary}");

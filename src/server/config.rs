@@ -309,7 +309,9 @@ impl ServerBuilder {
     /// How long a closing connection keeps reading, and dropping, what its peer
     /// still sends, after its last response and the server's FIN. Closing a socket
     /// with unread input makes the kernel send a reset, which can destroy a
-    /// response the peer has not read yet.
+    /// response the peer has not read yet. At a shutdown the drain goes on while
+    /// the peer keeps sending, until it has been silent this long (within the
+    /// shutdown deadline).
     pub fn linger(mut self, linger: Duration) -> ServerBuilder {
         self.config.linger = linger;
         self

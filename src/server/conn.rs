@@ -133,14 +133,16 @@ impl<H: Handler> Connection<H> {
         }
         self.stage = Stage::Closing;
         // At a shutdown, the peer may keep sending past any linger: its input is
-        // drained until it closes, or until the shutdown deadline ends this task
-        // (`run`), so that no reset destroys the answers still on their way.
-        let linger = if self.shared.shutdown.has_begun() {
-            None
+        // drained until it closes or falls silent, or until the shutdown deadline
+        // ends this task (`run`), so that no reset destroys the answers still on
+        // their way.
+        let linger = self.shared.config.linger;
+        let drain = if self.shared.shutdown.has_begun() {
+            Drain::UntilQuietFor(linger)
         } else {
-            Some(self.shared.config.linger)
+            Drain::For(linger)
         };
-        close_gracefully(&mut self.stream, &mut self.read_buf, linger).await;
+        close_gracefully(&mut self.stream, &mut self.read_buf, drain).await;
     }
 
     /// Reads and answers frames until the connection should close: the peer is
@@ -475,36 +477,47 @@ pub(crate) async fn answer_refused(mut stream: TcpStream, err: VError, config: &
     if let Ok(Ok(())) =
         tokio::time::timeout(config.write_timeout, stream.write_all(&response)).await
     {
-        close_gracefully(&mut stream, &mut response, Some(config.linger)).await;
+        close_gracefully(&mut stream, &mut response, Drain::For(config.linger)).await;
     }
 }
 
+/// How long a closing connection reads and drops what its peer still sends.
+#[derive(Clone, Copy)]
+enum Drain {
+    /// At most this long in all: the usual close.
+    For(Duration),
+    /// Until the peer has been silent this long: at a shutdown, a peer may keep
+    /// pipelining past any fixed linger (the shutdown deadline bounds it).
+    UntilQuietFor(Duration),
+}
+
 /// Closes our side (FIN), then reads and drops what the peer still sends until it
-/// closes too, or for `linger` at most (`None`: the caller bounds the wait):
-/// closing with unread input would send a reset, which may destroy the last
-/// responses before the peer reads them.
-async fn close_gracefully(
-    stream: &mut TcpStream,
-    scratch: &mut BytesMut,
-    linger: Option<Duration>,
-) {
+/// closes too, or for as long as `drain` says: closing with unread input would
+/// send a reset, which may destroy the last responses before the peer reads them.
+async fn close_gracefully(stream: &mut TcpStream, scratch: &mut BytesMut, drain: Drain) {
     if stream.shutdown().await.is_err() {
         return;
     }
-    let drain = async {
-        loop {
-            scratch.clear();
-            scratch.reserve(FIRST_READ);
-            match stream.read_buf(scratch).await {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {}
-            }
+    let mut read_and_drop = async |quiet: Option<Duration>| loop {
+        scratch.clear();
+        scratch.reserve(FIRST_READ);
+        let read = stream.read_buf(scratch);
+        let read = match quiet {
+            Some(quiet) => match tokio::time::timeout(quiet, read).await {
+                Ok(read) => read,
+                Err(_silent) => return,
+            },
+            None => read.await,
+        };
+        match read {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
         }
     };
-    match linger {
-        Some(linger) => {
-            let _ = tokio::time::timeout(linger, drain).await;
+    match drain {
+        Drain::For(linger) => {
+            let _ = tokio::time::timeout(linger, read_and_drop(None)).await;
         }
-        None => drain.await,
+        Drain::UntilQuietFor(quiet) => read_and_drop(Some(quiet)).await,
     }
 }

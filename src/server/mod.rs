@@ -110,9 +110,10 @@
 //!   most the `write_buffer` setting plus one response; a peer that stops
 //!   reading is cut off by the *write timeout*.
 //! - **Closing** sends FIN, then reads and drops what the peer still sends for a
-//!   short while (`linger`; at a shutdown, until the peer closes or the
-//!   shutdown deadline), so that the last responses are not destroyed by the
-//!   reset a close with unread input would cause.
+//!   short while (`linger`; at a shutdown, until the peer closes or has been
+//!   silent for the `linger`, within the shutdown deadline), so that the last
+//!   responses are not destroyed by the reset a close with unread input would
+//!   cause.
 //!
 //! # Shutdown
 //!
@@ -122,8 +123,9 @@
 //! the accept loops stop; each connection stops reading new frames, answers
 //! those it has read (finishing one partly in), sends a `ShuttingDown` error
 //! (the answer to the next request its peer sent or sends), flushes,
-//! half-closes, and drains what the peer still sends until the peer closes:
-//! every frame counted as answered reaches a peer that keeps reading. At the
+//! half-closes, and drains what the peer still sends until the peer closes or
+//! falls silent for the `linger`: every frame counted as answered reaches a
+//! peer that keeps reading, even one that keeps sending. At the
 //! `shutdown_deadline` whatever is still open is cut off and reported, all
 //! together, as one MultiError. The [`Summary`] (connections, frames, errors by
 //! kind) is logged and returned.
