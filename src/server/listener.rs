@@ -246,3 +246,95 @@ fn refuse<H: Handler>(worker: usize, stream: TcpStream, err: VError, shared: &Ar
         );
     }
 }
+
+#[cfg(all(test, feature = "tracing"))]
+mod tests {
+    use std::fmt::Write as _;
+    use std::sync::{Arc, Mutex};
+
+    use bytes::Bytes;
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id};
+    use tracing::{Event, Subscriber};
+    use tracing_subscriber::layer::{Context, SubscriberExt};
+    use tracing_subscriber::registry::LookupSpan;
+    use tracing_subscriber::Layer;
+
+    use crate::server::{Client, ServerBuilder};
+    use crate::VError;
+
+    /// `name=value ...` of the fields it visits.
+    #[derive(Default)]
+    struct Fields(String);
+
+    impl Visit for Fields {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            let _ = write!(self.0, "{}={value:?} ", field.name());
+        }
+    }
+
+    /// Records, for each event, its fields and those of its `connection` span.
+    #[derive(Clone, Default)]
+    struct Spans(Arc<Mutex<Vec<(String, String)>>>);
+
+    impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Spans {
+        fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+            let mut fields = Fields::default();
+            attrs.record(&mut fields);
+            if let Some(span) = ctx.span(id) {
+                span.extensions_mut().insert(fields);
+            }
+        }
+
+        fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+            let mut fields = Fields::default();
+            event.record(&mut fields);
+            let span = ctx
+                .event_scope(event)
+                .and_then(|mut scope| scope.find(|span| span.name() == "connection"))
+                .and_then(|span| span.extensions().get::<Fields>().map(|f| f.0.clone()))
+                .unwrap_or_default();
+            self.0.lock().unwrap().push((fields.0, span));
+        }
+    }
+
+    #[test]
+    fn a_connection_logs_in_its_span_and_its_events_do_not_repeat_it() {
+        let spans = Spans::default();
+        let subscriber = tracing_subscriber::registry().with(spans.clone());
+        let _default = tracing::subscriber::set_default(subscriber);
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let handler = |_request: Bytes| async move {
+                    Err::<Bytes, _>(VError::builder().name("Nope").message("no").build())
+                };
+                let server = ServerBuilder::new()
+                    .addr("127.0.0.1:0".parse().unwrap())
+                    .bind(handler)
+                    .await
+                    .unwrap();
+                let (addr, stop) = (server.local_addr(), server.shutdown_token());
+                let running = tokio::spawn(server.serve());
+                let mut client = Client::connect(addr).await.unwrap();
+                let local = client.local_addr();
+                assert!(client.request(b"x").await.is_err());
+                drop(client);
+                stop.cancel();
+                running.await.unwrap();
+
+                let events = spans.0.lock().unwrap().clone();
+                let (fields, span) = events
+                    .iter()
+                    .find(|(fields, _)| fields.contains("kind=\"handler_error\""))
+                    .expect("the handler's error is logged");
+                assert_eq!(span, &format!("conn_id=1 peer={local} "), "{fields}");
+                assert!(
+                    !fields.contains("conn_id=") && !fields.contains("peer="),
+                    "{fields}"
+                );
+            });
+    }
+}
