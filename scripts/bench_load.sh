@@ -20,7 +20,7 @@ WINDOW=${WINDOW:-32}
 CONFIGS=${CONFIGS:-"16:1:2000000 16:64:30000 4096:1:600000 4096:64:8000"}
 
 echo "building (release)..." >&2
-cargo build --release --quiet --features server --bin verror --example reference_echo
+cargo build --release --quiet --features cli --bin verror --example reference_echo
 BIN=${CARGO_TARGET_DIR:-target}/release
 WORK=$(mktemp -d)
 pids=()

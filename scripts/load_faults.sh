@@ -30,7 +30,7 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$need" ]; then
 fi
 
 echo "== building the release verror"
-cargo build --release --features server --bin verror --quiet
+cargo build --release --features cli --bin verror --quiet
 VERROR=${CARGO_TARGET_DIR:-target}/release/verror
 
 OUT=$(mktemp -d)

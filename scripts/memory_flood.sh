@@ -33,7 +33,7 @@ if [ "$limit" != unlimited ] && [ "$limit" -lt "$need" ]; then
 fi
 
 echo "== building the release verror"
-cargo build --release --features server --bin verror --quiet
+cargo build --release --features cli --bin verror --quiet
 VERROR=${CARGO_TARGET_DIR:-target}/release/verror
 
 LOG=$(mktemp)

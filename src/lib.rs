@@ -131,7 +131,8 @@
 //! | *(none)* | the error core and the sans-IO frame codec ([`frame`]) |
 //! | `codec` | `tokio_util::codec::{Decoder, Encoder}` for [`frame::FrameCodec`] |
 //! | `tracing` | `verror::layer`: a `tracing` layer that logs errors as nested JSON |
-//! | `server` | the tokio server, client, load generator and the `verror` program (`verror::server`) |
+//! | `server` | the tokio server, client and load generator (`verror::server`) |
+//! | `cli` | the `verror` program (`cargo run --features cli -- demo`); nothing more in the library |
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -147,6 +148,7 @@ mod error;
 mod escape;
 mod ext;
 mod fmt;
+mod human;
 mod info;
 mod location;
 #[macro_use]

@@ -1,7 +1,7 @@
 //! The `verror` program, run as a user runs it: `demo`, and `serve` on an
 //! ephemeral loopback port with `send` and `load` against it, then SIGTERM.
 //! Every child process is bounded in time and killed if it overruns.
-#![cfg(feature = "server")]
+#![cfg(feature = "cli")]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -155,7 +155,12 @@ impl Drop for Serve {
 #[test]
 fn demo_shows_every_error_kind_from_both_sides_and_exits_0() {
     let started = Instant::now();
-    let output = run(verror(&["demo"]), b"", Duration::from_secs(60));
+    // One line per log record, as a server writes them (indented by default).
+    let output = run(
+        verror(&["demo", "--one-line"]),
+        b"",
+        Duration::from_secs(60),
+    );
     let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
     assert!(output.status.success(), "{stdout}\n{stderr}");
     assert!(
@@ -391,5 +396,145 @@ fn bad_options_are_refused_with_their_reason() {
 
     let output = run(verror(&["serve", "--log-format", "xml"]), b"", BOUND);
     assert_eq!(output.status.code(), Some(2));
-    assert!(text(&output.stderr).contains("unknown log format"));
+    assert!(text(&output.stderr).contains("invalid value 'xml'"));
+}
+
+#[test]
+fn every_invalid_value_lists_the_valid_ones() {
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["serve", "--log-format", "xml"],
+            "json, ecs, otel, bunyan, text, compact",
+        ),
+        (&["serve", "--expose", "secret"], "public, full"),
+        (&["serve", "--oversized", "ignore"], "close, discard"),
+        (
+            &["load", "127.0.0.1:9", "--fault", "smoke"],
+            "oversized, garbage, truncated-header, truncated-payload, slow-header, slow-payload, reset",
+        ),
+        (&["send", "127.0.0.1:9", "x", "--color", "rainbow"], "auto, always, never"),
+    ];
+    for (args, listed) in cases {
+        let output = run(verror(args), b"", BOUND);
+        let message = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {message}");
+        assert!(message.contains(listed), "{args:?}: {message}");
+    }
+    let output = run(verror(&["serve", "--max-frame-len", "0"]), b"", BOUND);
+    let message = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(message.contains("1 to 4294967294"), "{message}");
+}
+
+#[test]
+fn a_closed_pipe_ends_the_program_quietly_with_status_0() {
+    // `verror demo | head -3`: the reader takes three lines and goes.
+    let mut child = verror(&["demo"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot start verror demo");
+    let stderr = drain(child.stderr.take().unwrap());
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    for _ in 0..3 {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+    }
+    drop(stdout);
+    let status = wait_bounded(&mut child, Duration::from_secs(60), "verror demo | head -3");
+    let stderr = text(&stderr.join().unwrap());
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn reports_show_locations_and_colour_only_when_asked() {
+    let addr = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().to_string()
+    };
+    let send = |extra: &[&str]| {
+        let mut args = vec!["send", addr.as_str(), "hello", "--timeout", "2s"];
+        args.extend_from_slice(extra);
+        let output = run(verror(&args), b"", BOUND);
+        assert_eq!(output.status.code(), Some(1));
+        text(&output.stderr)
+    };
+    let plain = send(&[]);
+    assert!(plain.starts_with("ConnectError: "), "{plain}");
+    assert!(
+        !plain.contains("    at src/"),
+        "no locations by default: {plain}"
+    );
+    assert!(!plain.contains('\u{1b}'), "no colour into a pipe: {plain}");
+    let verbose = send(&["-v"]);
+    assert!(
+        verbose.contains("    at src/server/client.rs:"),
+        "{verbose}"
+    );
+    let colored = send(&["--color", "always"]);
+    assert!(colored.contains("\u{1b}["), "{colored:?}");
+    let mut never = verror(&["send", &addr, "x", "--timeout", "2s", "--color", "never"]);
+    never.env("NO_COLOR", "1");
+    let never = run(never, b"", BOUND);
+    assert!(!text(&never.stderr).contains('\u{1b}'));
+}
+
+#[test]
+fn serve_listens_on_a_host_name_and_answers_tiny_limits_whole() {
+    let mut child = verror(&[
+        "serve",
+        "--listen",
+        "localhost:0",
+        "--log-format",
+        "json",
+        "--max-frame-len",
+        "50",
+    ])
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("cannot start verror serve");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let listening: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    assert_eq!(listening["message"], "server listening", "{listening}");
+    let addr = listening["addr"].as_str().unwrap().to_owned();
+    let ip: std::net::SocketAddr = addr.parse().unwrap();
+    assert!(ip.ip().is_loopback(), "{addr}");
+
+    // A 60-byte frame past the limit of 50: the decode error, whole.
+    let output = run(
+        verror(&["send", &addr, &"x".repeat(60), "--json"]),
+        b"",
+        BOUND,
+    );
+    let json: Value = serde_json::from_slice(&output.stdout).expect("send --json prints JSON");
+    assert_eq!(json["cause"]["name"], "FrameDecodeError", "{json}");
+    assert_eq!(json["cause"]["info"]["declared_len"], 60, "{json}");
+    assert_eq!(json["cause"]["info"]["max_frame_len"], 50, "{json}");
+
+    // One connection, one frame: no "1 connections", no "1 frames".
+    let output = run(
+        verror(&[
+            "load",
+            &addr,
+            "--connections",
+            "1",
+            "--frames",
+            "1",
+            "--size",
+            "8",
+        ]),
+        b"",
+        BOUND,
+    );
+    let human = text(&output.stdout);
+    assert!(output.status.success(), "{human}");
+    assert!(human.contains(": 1 connection x 1 frame of 8 B"), "{human}");
+    drop(stderr);
+    let _ = child.kill();
+    let _ = child.wait();
 }

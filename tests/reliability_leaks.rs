@@ -15,7 +15,7 @@
 //! bounded, not a leak, and it would make an exact comparison flaky.
 //!
 //! One test in this file: the allocator and the profiler are process-wide.
-#![cfg(feature = "server")]
+#![cfg(all(feature = "server", feature = "tracing"))]
 
 mod reliability_support;
 mod server_support;
@@ -25,7 +25,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use reliability_support::*;
-use verror::server::{ErrorKind, Stats, Summary};
+use verror::server::{FailureKind, Stats, Summary};
 
 reliability_support::heap_test!(after_a_mixed_run_the_live_heap_returns_to_its_baseline);
 
@@ -120,7 +120,7 @@ fn frames_per_run() -> u64 {
 }
 
 fn check_counts(summary: &Summary, runs: u64) {
-    let expected: BTreeMap<ErrorKind, u64> = expected_errors(&faults_per_run())
+    let expected: BTreeMap<FailureKind, u64> = expected_errors(&faults_per_run())
         .into_iter()
         .map(|(kind, n)| (kind, n * runs))
         .collect();

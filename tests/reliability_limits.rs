@@ -14,7 +14,7 @@
 //! - Log floods: one connection whose every frame makes the handler panic with a
 //!   100 KB payload, or fail with an error holding a 1 MiB key, writes at most the
 //!   rate limit's byte budget to the log, whatever the frames hold.
-#![cfg(feature = "server")]
+#![cfg(all(feature = "server", feature = "tracing"))]
 
 mod reliability_support;
 mod server_support;
@@ -29,7 +29,7 @@ use reliability_support::*;
 use serde_json::{json, Value};
 use server_support::{builder, echo, field, remote_cause, start, within};
 use tokio::sync::watch;
-use verror::server::ErrorKind;
+use verror::server::FailureKind;
 
 #[test]
 fn past_max_connections_every_newcomer_is_answered_server_busy() {
@@ -59,7 +59,7 @@ fn past_max_connections_every_newcomer_is_answered_server_busy() {
         for _ in 0..EXTRA {
             let (_sender, mut receiver) = client(addr).await.split();
             let err = within(receiver.recv()).await.unwrap_err();
-            assert_eq!(ErrorKind::classify(&err), Some(ErrorKind::ServerBusy));
+            assert_eq!(FailureKind::classify(&err), Some(FailureKind::ServerBusy));
             assert_eq!(field(remote_cause(&err), "max_connections"), json!(MAX));
             let closed = within(receiver.recv()).await.unwrap_err();
             assert_eq!(closed.name(), "ConnectionClosed", "{closed:?}");
@@ -79,7 +79,7 @@ fn past_max_connections_every_newcomer_is_answered_server_busy() {
                 match client.request(b"newcomer").await {
                     Ok(body) => break assert_eq!(body, "newcomer"),
                     Err(err) => {
-                        assert_eq!(ErrorKind::classify(&err), Some(ErrorKind::ServerBusy));
+                        assert_eq!(FailureKind::classify(&err), Some(FailureKind::ServerBusy));
                         retries += 1;
                     }
                 }
@@ -96,12 +96,12 @@ fn past_max_connections_every_newcomer_is_answered_server_busy() {
     assert_eq!(summary.rejected, rejected, "{summary}");
     assert_eq!(
         summary.errors,
-        BTreeMap::from([(ErrorKind::ServerBusy, rejected)]),
+        BTreeMap::from([(FailureKind::ServerBusy, rejected)]),
         "{summary}"
     );
     assert_eq!(
         logs.by_kind(),
-        BTreeMap::from([(ErrorKind::ServerBusy, rejected)])
+        BTreeMap::from([(FailureKind::ServerBusy, rejected)])
     );
 }
 
@@ -281,17 +281,17 @@ fn peers_that_never_read_are_cut_off_with_bounded_buffers() {
 
     assert_eq!(
         summary.errors,
-        BTreeMap::from([(ErrorKind::WriteTimeout, PEERS as u64)]),
+        BTreeMap::from([(FailureKind::WriteTimeout, PEERS as u64)]),
         "{summary}"
     );
     assert_eq!(
         logs.by_kind(),
-        BTreeMap::from([(ErrorKind::WriteTimeout, PEERS as u64)])
+        BTreeMap::from([(FailureKind::WriteTimeout, PEERS as u64)])
     );
     // What waited in a write buffer: at most the setting plus one response
     // (a header, the status byte and a body of up to the limit).
     let bound = WRITE_BUFFER + 4 + 1 + LIMIT;
-    for line in logs.of_kind(ErrorKind::WriteTimeout.as_str()) {
+    for line in logs.of_kind(FailureKind::WriteTimeout.as_str()) {
         assert_eq!(line["error"]["name"], "WriteTimeout", "{line}");
         let pending = line["error"]["info"]["pending_bytes"].as_u64().unwrap();
         assert!(

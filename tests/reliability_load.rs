@@ -27,7 +27,7 @@
 //! --ignored --nocapture`; `LOAD_GOOD`, `LOAD_FRAMES` and `LOAD_BAD_EACH`
 //! change its size. `scripts/load_faults.sh` runs the same load with the
 //! `verror` program (`serve`, and `load` clients).
-#![cfg(feature = "server")]
+#![cfg(all(feature = "server", feature = "tracing"))]
 
 mod reliability_support;
 mod server_support;
@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 
 use reliability_support::*;
 use server_support::{builder, echo, start};
-use verror::server::ErrorKind;
+use verror::server::FailureKind;
 
 /// The size of a run.
 struct Plan {
@@ -174,7 +174,7 @@ fn run(plan: &Plan) {
     assert_eq!(summary.rejected, 0, "{summary}");
     assert!(summary.shutdown_error.is_none(), "{summary}");
     assert_eq!(
-        summary.errors_of(ErrorKind::Oversized),
+        summary.errors_of(FailureKind::Oversized),
         faults.get(&Fault::Oversized).copied().unwrap_or(0)
             + faults.get(&Fault::Garbage).copied().unwrap_or(0)
     );

@@ -14,7 +14,7 @@
 //! runtime grew to hold them.
 //!
 //! One test in this file: the allocator and the profiler are process-wide.
-#![cfg(feature = "server")]
+#![cfg(all(feature = "server", feature = "tracing"))]
 
 mod reliability_support;
 mod server_support;
@@ -26,7 +26,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use reliability_support::*;
 use verror::frame::{OversizedPolicy, DEFAULT_MAX_FRAME_LEN};
-use verror::server::{Server, Stats, STATUS_ERROR};
+use verror::server::{ServerBuilder, Stats, STATUS_ERROR};
 use verror::VError;
 
 reliability_support::heap_test!(
@@ -79,11 +79,14 @@ fn a_flood_of_header_only_connections_costs_at_most_16_kib_of_heap_each() {
         // and kept (skipping what it would send): it stays open to be measured.
         let server = runtime
             .block_on(
-                Server::builder()
+                ServerBuilder::new()
                     .addr("127.0.0.1:0".parse().unwrap())
                     .max_frame_len(case.max_frame_len)
                     .oversized(OversizedPolicy::Discard)
+                    // Measured while discarding, even 4 GiB.
+                    .max_discard_len(usize::MAX)
                     .max_connections(CONNECTIONS + WARM_UP)
+                    .max_connections_per_address(CONNECTIONS + WARM_UP)
                     .idle_timeout(BOUND)
                     .frame_timeout(BOUND)
                     .linger(Duration::from_millis(100))

@@ -1,17 +1,16 @@
 //! Good traffic: many frames of assorted sizes, pipelined, on many connections,
 //! each answered exactly once and in order.
-#![cfg(feature = "server")]
+#![cfg(all(feature = "server", feature = "tracing"))]
 
 mod server_support;
 
 use std::time::Duration;
 
-use bytes::Bytes;
 use server_support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use verror::frame::FrameCodec;
-use verror::server::{DemoHandler, Response};
+use verror::server::Response;
 
 /// Sizes that cover the edges: empty, one byte, around the header length,
 /// around read-chunk boundaries, and the limit itself.
@@ -129,11 +128,15 @@ async fn a_stream_in_odd_chunks_decodes_to_the_same_frames() {
     server.stop().await;
 }
 
+#[cfg(feature = "cli")]
 #[tokio::test]
 async fn requests_one_at_a_time_and_the_bundled_commands() {
     let server = start(builder(), DemoHandler::new()).await;
     let mut client = connect(server.addr).await;
-    assert_eq!(within(client.request(b"")).await.unwrap(), Bytes::new());
+    assert_eq!(
+        within(client.request(b"")).await.unwrap(),
+        bytes::Bytes::new()
+    );
     assert_eq!(within(client.request(b"hello")).await.unwrap(), "hello");
     assert_eq!(within(client.request(b"!lookup 2")).await.unwrap(), "grace");
     assert_eq!(

@@ -1,13 +1,13 @@
 //! What a client sees of a handler's error: its public view by default, the whole
 //! chain when the server is told so; the log always has the whole chain, with
 //! sensitive values redacted.
-#![cfg(feature = "server")]
+#![cfg(all(feature = "server", feature = "tracing"))]
 
 mod server_support;
 
 use bytes::Bytes;
 use server_support::*;
-use verror::server::{ErrorKind, Exposure};
+use verror::server::{Exposure, FailureKind};
 use verror::VError;
 
 const SECRET: &str = "pg-password-0123456789";
@@ -52,7 +52,7 @@ async fn the_client_gets_the_public_view_and_the_log_the_whole_chain() {
         );
     }
 
-    let line = logs.wait_for(ErrorKind::HandlerError.as_str()).await;
+    let line = logs.wait_for(FailureKind::HandlerError.as_str()).await;
     let text = line.to_string();
     assert_eq!(line["error"]["cause"]["name"], "DbError", "{line}");
     assert_eq!(
@@ -100,4 +100,25 @@ async fn decode_failures_always_carry_their_numbers() {
 
     drop((sender, receiver));
     server.stop().await;
+}
+
+#[tokio::test]
+async fn under_public_exposure_decode_errors_keep_their_numbers_not_their_location() {
+    for (expose, located) in [(Exposure::Public, false), (Exposure::Full, true)] {
+        let server = start(builder().expose(expose), echo()).await;
+        let (mut sender, mut receiver) = connect_split(server.addr).await;
+        sender.feed_raw(&(LIMIT as u32 + 1).to_be_bytes());
+        within(sender.flush()).await.unwrap();
+        let err = within(receiver.recv()).await.unwrap_err();
+        let remote = remote_cause(&err);
+        assert_eq!(remote.name(), "FrameDecodeError");
+        assert_eq!(field(remote, "declared_len"), serde_json::json!(LIMIT + 1));
+        assert_eq!(remote.location().is_some(), located, "{expose:?}: {err:?}");
+        assert!(
+            format!("{err:#}").ends_with("exceeds the limit of 4096"),
+            "{err:#}"
+        );
+        drop((sender, receiver));
+        server.stop().await;
+    }
 }

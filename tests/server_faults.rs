@@ -1,6 +1,6 @@
 //! Each misbehaving peer gets the right error response, with its numbers, and
 //! the right log line, while a good connection next to it completes untouched.
-#![cfg(feature = "server")]
+#![cfg(all(feature = "server", feature = "tracing"))]
 
 mod server_support;
 
@@ -11,7 +11,7 @@ use server_support::*;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use verror::frame::OversizedPolicy;
-use verror::server::{ErrorKind, ResponseReceiver};
+use verror::server::{FailureKind, ResponseReceiver};
 use verror::VError;
 
 /// Reads the error response a fault earned, then the close that follows it.
@@ -37,7 +37,7 @@ fn check_log_line(line: &serde_json::Value, kind: &str, fields: &[(&str, serde_j
         line["error"].get("backtrace").is_none(),
         "decode failures capture no backtrace: {line}"
     );
-    assert!(line["conn_id"].is_u64(), "{line}");
+    assert!(line["error"]["info"]["conn_id"].is_u64(), "{line}");
     for (key, value) in fields {
         assert_eq!(&line["error"]["info"][key], value, "{key} in {line}");
     }
@@ -69,7 +69,7 @@ async fn an_oversized_frame_is_answered_with_its_numbers_then_closed() {
         format!("{err:#}").ends_with("declared length 5000000 exceeds the limit of 4096"),
         "{err:#}"
     );
-    assert_eq!(ErrorKind::classify(&err), Some(ErrorKind::Oversized));
+    assert_eq!(FailureKind::classify(&err), Some(FailureKind::Oversized));
 
     let line = logs.wait_for("oversized").await;
     check_log_line(
@@ -84,7 +84,7 @@ async fn an_oversized_frame_is_answered_with_its_numbers_then_closed() {
     within(neighbour).await.unwrap();
     drop((sender, receiver));
     let summary = server.stop().await;
-    assert_eq!(summary.errors_of(ErrorKind::Oversized), 1, "{summary}");
+    assert_eq!(summary.errors_of(FailureKind::Oversized), 1, "{summary}");
     assert_eq!(summary.error_count(), 1, "{summary}");
 }
 
@@ -117,7 +117,7 @@ async fn under_the_discard_policy_an_oversized_frame_is_skipped_and_the_connecti
     within(neighbour).await.unwrap();
     drop((sender, receiver));
     let summary = server.stop().await;
-    assert_eq!(summary.errors_of(ErrorKind::Oversized), 1, "{summary}");
+    assert_eq!(summary.errors_of(FailureKind::Oversized), 1, "{summary}");
 }
 
 #[tokio::test]
@@ -165,7 +165,10 @@ async fn a_stream_cut_inside_a_header_is_a_truncated_header() {
         format!("{err:#}").ends_with("stream ended inside a frame header: 2 of 4 bytes received"),
         "{err:#}"
     );
-    assert_eq!(ErrorKind::classify(&err), Some(ErrorKind::TruncatedHeader));
+    assert_eq!(
+        FailureKind::classify(&err),
+        Some(FailureKind::TruncatedHeader)
+    );
 
     check_log_line(
         &logs.wait_for("truncated_header").await,
@@ -195,7 +198,10 @@ async fn a_stream_cut_inside_a_payload_is_a_truncated_payload() {
             .ends_with("stream ended inside a frame: 30 of 100 payload bytes received"),
         "{err:#}"
     );
-    assert_eq!(ErrorKind::classify(&err), Some(ErrorKind::TruncatedPayload));
+    assert_eq!(
+        FailureKind::classify(&err),
+        Some(FailureKind::TruncatedPayload)
+    );
 
     check_log_line(
         &logs.wait_for("truncated_payload").await,
@@ -231,7 +237,7 @@ async fn a_slow_header_is_timed_out_with_its_count() {
         message.contains("waiting for the frame header: 3 of 4 bytes received"),
         "{message}"
     );
-    assert_eq!(ErrorKind::classify(&err), Some(ErrorKind::FrameTimeout));
+    assert_eq!(FailureKind::classify(&err), Some(FailureKind::FrameTimeout));
 
     check_log_line(
         &logs.wait_for("frame_timeout").await,
@@ -241,7 +247,7 @@ async fn a_slow_header_is_timed_out_with_its_count() {
     within(neighbour).await.unwrap();
     drop((sender, receiver));
     let summary = server.stop().await;
-    assert_eq!(summary.errors_of(ErrorKind::FrameTimeout), 1, "{summary}");
+    assert_eq!(summary.errors_of(FailureKind::FrameTimeout), 1, "{summary}");
 }
 
 #[tokio::test]
@@ -320,7 +326,7 @@ async fn a_reset_inside_a_frame_is_logged_with_its_count() {
 
     within(neighbour).await.unwrap();
     let summary = server.stop().await;
-    assert_eq!(summary.errors_of(ErrorKind::Reset), 1, "{summary}");
+    assert_eq!(summary.errors_of(FailureKind::Reset), 1, "{summary}");
 }
 
 #[tokio::test]
@@ -352,7 +358,7 @@ async fn a_peer_that_stops_reading_is_cut_off_by_the_write_timeout() {
 
     let line = logs.wait_for("write_timeout").await;
     assert_eq!(line["error"]["name"], "WriteTimeout", "{line}");
-    assert_eq!(line["peer"], flooder.to_string(), "{line}");
+    assert_eq!(line["error"]["info"]["peer"], flooder.to_string(), "{line}");
     assert!(
         line["error"]["info"]["pending_bytes"].as_u64().unwrap() > 0,
         "{line}"
@@ -362,5 +368,161 @@ async fn a_peer_that_stops_reading_is_cut_off_by_the_write_timeout() {
     within(flood).await.unwrap();
     within(neighbour).await.unwrap();
     let summary = server.stop().await;
-    assert_eq!(summary.errors_of(ErrorKind::WriteTimeout), 1, "{summary}");
+    assert_eq!(summary.errors_of(FailureKind::WriteTimeout), 1, "{summary}");
+}
+
+#[tokio::test]
+async fn a_frame_over_a_tiny_limit_gets_its_decode_error_whole() {
+    // The error response has its own cap: a request limit far below the size
+    // of a decode error's JSON does not replace it with another error.
+    for limit in [50, 100] {
+        let server = start(builder().max_frame_len(limit), echo()).await;
+        let (mut sender, mut receiver) = connect_split(server.addr).await;
+        sender.feed_raw(&frame(&payload(limit, limit + 10)));
+        within(sender.flush()).await.unwrap();
+        let err = expect_error_then_close(&mut receiver).await;
+        let remote = remote_cause(&err);
+        assert_eq!(remote.name(), "FrameDecodeError", "limit {limit}: {err:?}");
+        assert_eq!(field(remote, "declared_len"), json!(limit + 10));
+        assert_eq!(field(remote, "max_frame_len"), json!(limit));
+        assert_eq!(
+            FailureKind::classify(&err),
+            Some(FailureKind::Oversized),
+            "{err:?}"
+        );
+        drop((sender, receiver));
+        let summary = server.stop().await;
+        assert_eq!(
+            summary.errors_of(FailureKind::ResponseTooLarge),
+            0,
+            "{summary}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_request_limit_outside_what_the_header_can_carry_is_refused() {
+    for limit in [0, u32::MAX as usize, usize::MAX] {
+        let err = match builder().max_frame_len(limit).bind(echo()).await {
+            Ok(_) => panic!("max_frame_len {limit} must be refused"),
+            Err(err) => err,
+        };
+        assert_eq!(err.name(), "ConfigError", "{err:?}");
+        assert_eq!(field(&err, "max_frame_len"), json!(limit));
+        assert!(format!("{err:#}").contains("1 to 4294967294"), "{err:#}");
+    }
+    // The largest an ok response (one byte longer) still fits the header.
+    let largest = builder()
+        .max_frame_len(u32::MAX as usize - 1)
+        .bind(echo())
+        .await;
+    assert!(largest.is_ok());
+}
+
+#[tokio::test]
+async fn discard_answers_a_header_past_its_ceiling_once_then_closes() {
+    let logs = Logs::capture();
+    let server = start(
+        builder()
+            .oversized(OversizedPolicy::Discard)
+            .max_discard_len(LIMIT * 4),
+        echo(),
+    )
+    .await;
+    let (mut sender, mut receiver) = connect_split(server.addr).await;
+    sender.feed(b"before").unwrap();
+    sender.feed_raw(&u32::MAX.to_be_bytes());
+    // Valid frames after it would be swallowed as part of the 4 GiB frame.
+    sender.feed(b"after").unwrap();
+    within(sender.flush()).await.unwrap();
+
+    assert_eq!(within(receiver.recv()).await.unwrap(), "before");
+    let err = expect_error_then_close(&mut receiver).await;
+    assert_eq!(field(remote_cause(&err), "declared_len"), json!(u32::MAX));
+    drop((sender, receiver));
+    let summary = server.stop().await;
+    assert_eq!(summary.error_count(), 1, "one header, one error: {summary}");
+    assert_eq!(logs.of_kind("oversized").len(), 1);
+    assert!(logs.of_kind("frame_timeout").is_empty());
+}
+
+#[tokio::test]
+async fn a_discarded_frame_cut_short_is_not_answered_twice() {
+    let logs = Logs::capture();
+    let server = start(builder().oversized(OversizedPolicy::Discard), echo()).await;
+    let (mut sender, mut receiver) = connect_split(server.addr).await;
+    // Within the discard ceiling: skipped as it comes; then the stream ends
+    // inside it, which must not earn the same header a second answer.
+    sender.feed_raw(&((LIMIT * 3) as u32).to_be_bytes());
+    sender.feed_raw(&[1; 100]);
+    within(sender.shutdown()).await.unwrap();
+
+    let err = expect_error_then_close(&mut receiver).await;
+    assert_eq!(
+        FailureKind::classify(&err),
+        Some(FailureKind::Oversized),
+        "{err:?}"
+    );
+    drop((sender, receiver));
+    let summary = server.stop().await;
+    assert_eq!(summary.error_count(), 1, "{summary}");
+    assert!(logs.of_kind("truncated_payload").is_empty());
+}
+
+/// A hostile server on loopback: answers the first request with `response`
+/// (a whole frame, as given), then waits for the client to leave.
+async fn hostile_server(response: Vec<u8>) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut request = [0u8; 64];
+        let _ = tokio::io::AsyncReadExt::read(&mut stream, &mut request).await;
+        let _ = stream.write_all(&response).await;
+        let _ = tokio::io::AsyncReadExt::read(&mut stream, &mut request).await;
+    });
+    addr
+}
+
+/// An error response frame holding `json`.
+fn error_response(json: &str) -> Vec<u8> {
+    let mut payload = vec![verror::server::STATUS_ERROR];
+    payload.extend_from_slice(json.as_bytes());
+    frame(&payload)
+}
+
+#[tokio::test]
+async fn the_client_bounds_what_a_hostile_server_sends() {
+    // Huge: past the client's error cap, refused before it is read whole.
+    let huge = format!(
+        r#"{{"name":"X","short_message":"{}"}}"#,
+        "x".repeat(256 * 1024)
+    );
+    // Wide: a MultiError of empty children, within the cap.
+    let wide = format!(
+        r#"{{"name":"MultiError","short_message":"m","errors":[{}{{}}]}}"#,
+        "{},".repeat(60_000)
+    );
+    // Deep: past serde_json's recursion limit.
+    let deep = format!(
+        "{}{}",
+        r#"{"name":"A","short_message":"a","cause":"#.repeat(1000),
+        "}".repeat(1000)
+    );
+    for (what, json) in [("huge", huge), ("wide", wide), ("deep", deep)] {
+        let addr = hostile_server(error_response(&json)).await;
+        let mut client = verror::server::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .max_error_len(256 * 1024)
+            .connect(addr)
+            .await
+            .unwrap();
+        let err = within(client.request(b"hello")).await.unwrap_err();
+        let expected: &[&str] = match what {
+            "huge" | "deep" => &["ProtocolError"],
+            // Read back (a RemoteError) or given up at the timeout.
+            _ => &["RemoteError", "ClientTimeout"],
+        };
+        assert!(expected.contains(&err.name()), "{what}: {err:#}");
+    }
 }

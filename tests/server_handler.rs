@@ -1,22 +1,22 @@
 //! Handler failures: errors go back as their chain (without backtraces), panics
 //! and timeouts are answered and the connection and server carry on.
-#![cfg(feature = "server")]
+#![cfg(all(feature = "server", feature = "tracing"))]
 
 mod server_support;
 
 use std::error::Error;
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::json;
 use server_support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use verror::server::{DemoHandler, ErrorKind, Exposure};
+use verror::server::{Exposure, FailureKind, MIN_ERROR_LEN};
 use verror::{ResultExt, VError};
 
+#[cfg(feature = "cli")]
 #[tokio::test]
 async fn a_handler_panic_is_answered_and_the_connection_goes_on() {
     let logs = Logs::capture();
@@ -33,7 +33,7 @@ async fn a_handler_panic_is_answered_and_the_connection_goes_on() {
     assert_eq!(field(remote, "frame_index"), json!(1));
     // The panic's text is an internal: the client's public view stops above it.
     assert!(!format!("{err:?}").contains("the disk is lava"), "{err:?}");
-    assert_eq!(ErrorKind::classify(&err), Some(ErrorKind::HandlerPanic));
+    assert_eq!(FailureKind::classify(&err), Some(FailureKind::HandlerPanic));
     assert_eq!(within(client.request(b"after")).await.unwrap(), "after");
 
     let line = logs.wait_for("handler_panic").await;
@@ -47,7 +47,7 @@ async fn a_handler_panic_is_answered_and_the_connection_goes_on() {
     within(neighbour).await.unwrap();
     drop(client);
     let summary = server.stop().await;
-    assert_eq!(summary.errors_of(ErrorKind::HandlerPanic), 1, "{summary}");
+    assert_eq!(summary.errors_of(FailureKind::HandlerPanic), 1, "{summary}");
     assert_eq!(summary.frames, 3 + 90, "{summary}");
 }
 
@@ -66,11 +66,12 @@ async fn a_panic_before_the_handler_future_exists_is_caught_too() {
     server.stop().await;
 }
 
+#[cfg(feature = "cli")]
 #[tokio::test]
 async fn a_handler_timeout_is_answered_and_the_connection_goes_on() {
     let logs = Logs::capture();
     let server = start(
-        builder().handler_timeout(Duration::from_millis(40)),
+        builder().handler_timeout(std::time::Duration::from_millis(40)),
         DemoHandler::new(),
     )
     .await;
@@ -85,7 +86,10 @@ async fn a_handler_timeout_is_answered_and_the_connection_goes_on() {
     assert_eq!(remote.name(), "HandlerTimeout");
     assert_eq!(field(remote, "timeout_ms"), json!(40));
     assert_eq!(field(remote, "frame_index"), json!(0));
-    assert_eq!(ErrorKind::classify(err), Some(ErrorKind::HandlerTimeout));
+    assert_eq!(
+        FailureKind::classify(err),
+        Some(FailureKind::HandlerTimeout)
+    );
     assert_eq!(answers[1].as_ref().unwrap(), "next");
     assert_eq!(answers[2].as_ref().unwrap(), "slept 1 ms");
 
@@ -96,7 +100,11 @@ async fn a_handler_timeout_is_answered_and_the_connection_goes_on() {
     within(neighbour).await.unwrap();
     drop(client);
     let summary = server.stop().await;
-    assert_eq!(summary.errors_of(ErrorKind::HandlerTimeout), 1, "{summary}");
+    assert_eq!(
+        summary.errors_of(FailureKind::HandlerTimeout),
+        1,
+        "{summary}"
+    );
 }
 
 /// A chain with names, info of every type, a foreign cause and a MultiError.
@@ -167,11 +175,16 @@ async fn the_remote_error_chain_equals_the_chain_the_server_sent() {
         serde_json::to_string(remote).unwrap(),
         without_backtrace_fields(&sent)
     );
-    assert_eq!(ErrorKind::classify(&err), Some(ErrorKind::HandlerError));
+    assert_eq!(FailureKind::classify(&err), Some(FailureKind::HandlerError));
 
     // The client's own context sits on top.
+    // `server` on the client's level, `peer` on the server's: merged, both stay.
     assert_eq!(
-        err.own_info().get("peer"),
+        err.own_info().get("server"),
+        Some(&json!(server.addr.to_string()))
+    );
+    assert_eq!(
+        verror::info(&err).get("server"),
         Some(&json!(server.addr.to_string()))
     );
     assert_eq!(
@@ -286,36 +299,112 @@ async fn no_response_carries_a_backtrace() {
 }
 
 #[tokio::test]
-async fn a_response_over_the_limit_is_replaced_by_a_response_too_large_error() {
+async fn a_body_over_the_limit_is_replaced_by_a_response_too_large_error() {
     let logs = Logs::capture();
     let handler = |request: Bytes| async move {
         match &request[..] {
             b"big body" => Ok(Bytes::from(vec![b'x'; LIMIT + 1])),
-            b"big error" => Err(VError::builder()
-                .name("Chatty")
-                .info("essay", "blah ".repeat(LIMIT))
-                .message("too much to say")
-                .build()),
             _ => Ok(Bytes::from(vec![b'y'; LIMIT])),
         }
     };
     let server = start(builder(), handler).await;
     let mut client = connect(server.addr).await;
 
-    let answers = within(client.pipeline(["big body", "big error", "exactly the limit"]))
+    let answers = within(client.pipeline(["big body", "exactly the limit"]))
         .await
         .unwrap();
     let body_err = remote_cause(answers[0].as_ref().unwrap_err());
     assert_eq!(body_err.name(), "ResponseTooLarge");
     assert_eq!(field(body_err, "len"), json!(LIMIT + 1));
-    assert_eq!(field(body_err, "max_frame_len"), json!(LIMIT));
-    let json_err = remote_cause(answers[1].as_ref().unwrap_err());
-    assert_eq!(json_err.name(), "ResponseTooLarge");
-    assert_eq!(field(json_err, "error_name"), json!("Chatty"));
-    assert_eq!(answers[2].as_ref().unwrap().len(), LIMIT);
+    assert_eq!(field(body_err, "limit"), json!(LIMIT));
+    assert_eq!(
+        FailureKind::classify(answers[0].as_ref().unwrap_err()),
+        Some(FailureKind::ResponseTooLarge)
+    );
+    assert_eq!(answers[1].as_ref().unwrap().len(), LIMIT);
 
-    assert_eq!(logs.of_kind("response_too_large").len(), 2);
-    assert_eq!(logs.of_kind("handler_error").len(), 1);
+    assert_eq!(logs.of_kind("response_too_large").len(), 1);
     drop(client);
     server.stop().await;
+}
+
+#[tokio::test]
+async fn an_error_longer_than_the_request_limit_arrives_whole() {
+    let handler = |_request: Bytes| async move {
+        Err::<Bytes, _>(
+            VError::builder()
+                .name("Chatty")
+                .info("essay", "blah ".repeat(LIMIT))
+                .message("too much to say")
+                .build(),
+        )
+    };
+    let server = start(builder(), handler).await;
+    let mut client = connect(server.addr).await;
+    let err = within(client.request("talk")).await.unwrap_err();
+    let remote = remote_cause(&err);
+    assert_eq!(remote.name(), "Chatty");
+    assert_eq!(field(remote, "essay"), json!("blah ".repeat(LIMIT)));
+    drop(client);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_error_over_its_cap_arrives_cut_within_it() {
+    let logs = Logs::capture();
+    let handler = |_request: Bytes| async move {
+        Err::<Bytes, _>(
+            VError::builder()
+                .name("Chatty")
+                .info("essay", "blah ".repeat(4 * MIN_ERROR_LEN))
+                .message("too much to say")
+                .build(),
+        )
+    };
+    let server = start(builder().max_error_len(MIN_ERROR_LEN), handler).await;
+    let (mut sender, mut receiver) = connect_split(server.addr).await;
+    sender.feed(b"talk").unwrap();
+    within(sender.flush()).await.unwrap();
+    let err = within(receiver.recv()).await.unwrap_err();
+    // Cut, not replaced: the same error, within the cap.
+    assert_eq!(remote_cause(&err).name(), "Chatty", "{err:?}");
+    assert!(serde_json::to_vec(remote_cause(&err)).unwrap().len() <= MIN_ERROR_LEN);
+    assert!(logs.of_kind("response_too_large").is_empty());
+    drop((sender, receiver));
+    server.stop().await;
+}
+
+/// The program's handler, called directly: echo, lookups that fail two levels
+/// deep, and a failure whose internals stay out of the public view.
+#[cfg(feature = "cli")]
+#[tokio::test]
+async fn the_program_handler_answers_its_commands_with_chained_errors() {
+    use verror::server::Handler;
+    let handler = DemoHandler::new();
+    assert_eq!(handler.call(Bytes::from("hello")).await.unwrap(), "hello");
+    assert_eq!(handler.call(Bytes::from("!lookup 1")).await.unwrap(), "ada");
+
+    let err = handler.call(Bytes::from("!lookup x1")).await.unwrap_err();
+    assert_eq!(err.name(), "LookupError");
+    assert_eq!(
+        format!("{err:#}"),
+        r#"lookup of "x1" failed: key "x1" is not a user id"#
+    );
+    assert!(verror::has_cause_with_name(&err, "ParseIntError"));
+    assert!(!verror::has_cause_with_name(&verror::public_view(&err), "ParseIntError"));
+
+    let err = handler
+        .call(Bytes::from("!fail disk on fire"))
+        .await
+        .unwrap_err();
+    assert_eq!(format!("{err:#}"), "disk on fire");
+    assert!(verror::has_cause_with_name(&err, "StorageError"));
+    assert!(!format!("{err:?}").contains("s3cret"));
+
+    let err = handler.call(Bytes::from("!lookup 42")).await.unwrap_err();
+    assert_eq!(
+        format!("{err:#}"),
+        r#"lookup of "42" failed: no user with id 42"#
+    );
+    assert_eq!(verror::info(&err).get("id"), Some(&json!(42)));
 }

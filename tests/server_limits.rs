@@ -1,14 +1,19 @@
 //! Connection limits, and several workers sharing one port.
-#![cfg(feature = "server")]
+#![cfg(all(feature = "server", feature = "tracing"))]
 
 mod server_support;
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use bytes::{Bytes, BytesMut};
 use serde_json::json;
 use server_support::*;
-use tokio::net::TcpListener;
-use verror::server::ErrorKind;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use verror::frame::FrameCodec;
+use verror::server::{FailureKind, Response, ServerBuilder};
+use verror::VError;
 
 #[tokio::test]
 async fn the_connection_past_max_connections_is_answered_server_busy_and_closed() {
@@ -26,7 +31,7 @@ async fn the_connection_past_max_connections_is_answered_server_busy_and_closed(
     let remote = remote_cause(&err);
     assert_eq!(remote.name(), "ServerBusy");
     assert_eq!(field(remote, "max_connections"), json!(2));
-    assert_eq!(ErrorKind::classify(&err), Some(ErrorKind::ServerBusy));
+    assert_eq!(FailureKind::classify(&err), Some(FailureKind::ServerBusy));
     let closed = within(receiver.recv()).await.unwrap_err();
     assert_eq!(closed.name(), "ConnectionClosed");
 
@@ -54,7 +59,7 @@ async fn the_connection_past_max_connections_is_answered_server_busy_and_closed(
     let summary = server.stop().await;
     assert!(summary.rejected >= 1, "{summary}");
     assert_eq!(
-        summary.errors_of(ErrorKind::ServerBusy),
+        summary.errors_of(FailureKind::ServerBusy),
         summary.rejected,
         "{summary}"
     );
@@ -117,4 +122,124 @@ async fn binding_a_taken_port_is_a_bind_error() {
         Err(err) => err,
     };
     assert_eq!(err.name(), "ConfigError");
+}
+
+/// A connection to `server` from `local`, an address of 127/8 (Linux routes all
+/// of it to loopback), as if from another host.
+async fn connect_from(local: &str, server: SocketAddr) -> TcpStream {
+    let socket = TcpSocket::new_v4().unwrap();
+    let local: IpAddr = local.parse().unwrap();
+    socket.bind(SocketAddr::new(local, 0)).unwrap();
+    within(socket.connect(server)).await.unwrap()
+}
+
+/// Sends `payload` as one frame on `stream` and reads the response, or `None`
+/// when the server closes first.
+async fn exchange(stream: &mut TcpStream, payload: &[u8]) -> Option<Result<Bytes, VError>> {
+    // A write to a server that has closed may fail: the read below says so.
+    let _ = stream.write_all(&frame(payload)).await;
+    read_response(stream).await
+}
+
+/// The next response on `stream`, or `None` at the end of the stream.
+async fn read_response(stream: &mut TcpStream) -> Option<Result<Bytes, VError>> {
+    let mut codec = FrameCodec::with_max_frame_len(1 << 20);
+    let mut buf = BytesMut::new();
+    loop {
+        if let Some(frame) = codec.decode(&mut buf).unwrap() {
+            return Some(Response::decode(frame.freeze()).unwrap().into_result());
+        }
+        match within(stream.read_buf(&mut buf)).await {
+            Ok(0) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn one_address_cannot_take_the_connections_of_another() {
+    let logs = Logs::capture();
+    // The default per-address limit: an eighth of max_connections.
+    let server = start(
+        ServerBuilder::new()
+            .addr("127.0.0.1:0".parse().unwrap())
+            .max_connections(16),
+        echo(),
+    )
+    .await;
+    let mut hog = Vec::new();
+    for i in 0..2 {
+        let mut stream = connect_from("127.0.0.2", server.addr).await;
+        let answer = exchange(&mut stream, b"mine").await;
+        assert_eq!(answer.unwrap().unwrap(), "mine", "connection {i}");
+        hog.push(stream);
+    }
+    // The third from the same address is refused, told why...
+    let mut third = connect_from("127.0.0.2", server.addr).await;
+    let err = read_response(&mut third).await.unwrap().unwrap_err();
+    assert_eq!(err.name(), "ServerBusy", "{err:?}");
+    assert_eq!(FailureKind::classify(&err), Some(FailureKind::ServerBusy));
+    assert_eq!(field(&err, "max_connections_per_address"), json!(2));
+    assert_eq!(
+        field(&err, "peer").as_str().unwrap().split(':').next(),
+        Some("127.0.0.2")
+    );
+    assert!(read_response(&mut third).await.is_none(), "then closed");
+    // ...while other addresses are served.
+    for other in ["127.0.0.3", "127.0.0.4"] {
+        let mut stream = connect_from(other, server.addr).await;
+        assert_eq!(
+            exchange(&mut stream, b"yours").await.unwrap().unwrap(),
+            "yours"
+        );
+    }
+    assert_eq!(logs.of_kind("server_busy").len(), 1);
+    drop(hog);
+    let summary = server.stop().await;
+    assert_eq!(summary.rejected, 1, "{summary}");
+}
+
+#[tokio::test]
+async fn empty_frames_do_not_keep_a_connection_alive() {
+    let idle = Duration::from_millis(300);
+    let server = start(builder().idle_timeout(idle), echo()).await;
+    let mut stream = connect_from("127.0.0.5", server.addr).await;
+    // Keep-alives of nothing, three per idle timeout: each is answered, but
+    // the connection closes once the idle timeout has passed since it opened.
+    let mut ticks = tokio::time::interval(idle / 3);
+    let mut answered = 0;
+    // Bounded by `within`: a connection kept alive fails the test.
+    within(async {
+        while let Some(answer) = exchange(&mut stream, b"").await {
+            assert_eq!(answer.unwrap(), Bytes::new());
+            answered += 1;
+            ticks.tick().await;
+        }
+    })
+    .await;
+    assert!(
+        answered > 0,
+        "the empty frames were answered until the close"
+    );
+    drop(stream);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn past_max_refusals_a_refused_connection_is_closed_without_an_answer() {
+    let logs = Logs::capture();
+    let server = start(builder().max_connections(1).max_refusals(0), echo()).await;
+    let mut served = connect(server.addr).await;
+    assert_eq!(within(served.request(b"in")).await.unwrap(), "in");
+    // No refusal may be answered at once: the cheap close, still counted and logged.
+    let (_sender, mut receiver) = connect_split(server.addr).await;
+    let closed = within(receiver.recv()).await.unwrap_err();
+    assert_eq!(closed.name(), "ConnectionClosed", "{closed:?}");
+    assert_eq!(
+        logs.wait_for("server_busy").await["error"]["name"],
+        "ServerBusy"
+    );
+    drop(served);
+    let summary = server.stop().await;
+    assert_eq!(summary.rejected, 1, "{summary}");
 }

@@ -1,6 +1,6 @@
 //! The load generator against a real server: counts, echo checks, every fault
 //! answered with its kind, and failures counted rather than hidden.
-#![cfg(feature = "server")]
+#![cfg(all(feature = "server", feature = "tracing"))]
 
 mod server_support;
 
@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use server_support::*;
-use verror::server::load::{Fault, Load, MISMATCH};
-use verror::server::{Client, DemoHandler, ErrorKind};
+use verror::server::load::{Fault, Load};
+use verror::server::{Client, FailureKind};
 use verror::VError;
 
 fn load(addr: std::net::SocketAddr) -> Load {
@@ -64,6 +64,7 @@ async fn empty_and_one_byte_payloads_are_checked_too() {
     server.stop().await;
 }
 
+#[cfg(feature = "cli")]
 #[tokio::test]
 async fn the_demo_handler_echoes_every_load_request() {
     // No request of a load starts with `!`, so none runs a command.
@@ -103,11 +104,11 @@ async fn every_fault_earns_its_error_kind() {
     }
     let summary = server.stop().await;
     for (kind, n) in [
-        (ErrorKind::Oversized, 4), // oversized and garbage
-        (ErrorKind::TruncatedHeader, 2),
-        (ErrorKind::TruncatedPayload, 2),
-        (ErrorKind::FrameTimeout, 4),
-        (ErrorKind::Reset, 2),
+        (FailureKind::Oversized, 4), // oversized and garbage
+        (FailureKind::TruncatedHeader, 2),
+        (FailureKind::TruncatedPayload, 2),
+        (FailureKind::FrameTimeout, 4),
+        (FailureKind::Reset, 2),
     ] {
         assert_eq!(summary.errors_of(kind), n, "{kind}: {summary}");
     }
@@ -126,7 +127,7 @@ async fn each_fault_sent_after_a_pipelined_request_earns_its_error_kind() {
         if fault.is_answered() {
             let err = within(receiver.recv()).await.unwrap_err();
             assert_eq!(
-                ErrorKind::classify(&err),
+                FailureKind::classify(&err),
                 Some(fault.expected_kind()),
                 "{fault}"
             );
@@ -180,7 +181,7 @@ async fn wrong_echoes_and_error_responses_are_counted_by_kind() {
     let report = within(load(server.addr).connections(1).frames(4).size(32).run())
         .await
         .unwrap();
-    assert_eq!(report.errors.get(MISMATCH), Some(&4), "{report}");
+    assert_eq!(report.errors.get("mismatch"), Some(&4), "{report}");
     let failure = report.failure().expect("a run with mismatches failed");
     assert_eq!(failure.name(), "LoadFailed");
     assert!(format!("{failure:?}").contains("mismatch"), "{failure:?}");

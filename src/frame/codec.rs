@@ -63,23 +63,23 @@ enum Phase {
     Header { received: usize },
     Payload { declared: usize, received: usize },
     Discard { declared: usize, skipped: usize },
-    Failed(Fault),
+    Failed(StickyFailure),
 }
 
 /// A sticky failure, replayed by every later call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fault {
+enum StickyFailure {
     Oversized { declared: usize, max: usize },
     TruncatedHeader { received: usize },
     TruncatedPayload { declared: usize, received: usize },
 }
 
-impl Fault {
+impl StickyFailure {
     fn to_error(self) -> FrameError {
         match self {
-            Fault::Oversized { declared, max } => FrameError::Oversized { declared, max },
-            Fault::TruncatedHeader { received } => FrameError::TruncatedHeader { received },
-            Fault::TruncatedPayload { declared, received } => {
+            StickyFailure::Oversized { declared, max } => FrameError::Oversized { declared, max },
+            StickyFailure::TruncatedHeader { received } => FrameError::TruncatedHeader { received },
+            StickyFailure::TruncatedPayload { declared, received } => {
                 FrameError::TruncatedPayload { declared, received }
             }
         }
@@ -393,7 +393,7 @@ impl FrameCodec {
     fn reject(&mut self, declared: usize, max: usize, src: &mut BytesMut) -> FrameError {
         match self.policy {
             OversizedPolicy::Close => {
-                self.phase = Phase::Failed(Fault::Oversized { declared, max });
+                self.phase = Phase::Failed(StickyFailure::Oversized { declared, max });
             }
             OversizedPolicy::Discard => {
                 // Skip the header and what is buffered of the payload now; the frame
@@ -449,14 +449,14 @@ impl FrameCodec {
         }
         let fault = match self.phase {
             Phase::Header { .. } if src.is_empty() => return Ok(None),
-            Phase::Header { .. } => Fault::TruncatedHeader {
+            Phase::Header { .. } => StickyFailure::TruncatedHeader {
                 received: src.len(),
             },
-            Phase::Payload { declared, .. } => Fault::TruncatedPayload {
+            Phase::Payload { declared, .. } => StickyFailure::TruncatedPayload {
                 declared,
                 received: src.len(),
             },
-            Phase::Discard { declared, skipped } => Fault::TruncatedPayload {
+            Phase::Discard { declared, skipped } => StickyFailure::TruncatedPayload {
                 declared,
                 received: skipped,
             },

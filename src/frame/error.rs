@@ -1,22 +1,22 @@
-//! [`FrameError`]: every way a frame can fail, each with its numbers; and
-//! [`FrameContext`], which wraps one in a [`VError`] carrying what the server knows.
+//! [`FrameError`]: every way a frame can fail, each with its numbers (codec facts
+//! only: which connection and peer it came from is the server's context).
 
 use std::fmt;
 use std::io;
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::VError;
+use crate::human::HumanDuration;
 
-use super::codec::{FrameCodec, FrameState, HEADER_LEN};
+use super::codec::{FrameState, HEADER_LEN};
 
 /// Why a frame could not be decoded (or encoded).
 ///
 /// Every variant carries the numbers that explain it, and its message states them,
 /// so a log line reads `declared length 5000000 exceeds the limit of 1048576`
 /// rather than tokio-util's bare `frame size too big`. The position of the frame
-/// in the stream (its index and byte offset) and the peer are the server's
-/// context: [`FrameContext::to_verror`] adds them.
+/// in the stream is the codec's ([`FrameCodec::frame_index`](super::FrameCodec::frame_index),
+/// [`FrameCodec::frame_offset`](super::FrameCodec::frame_offset)); the connection and the peer are the server's
+/// context, which it adds when it wraps the error.
 ///
 /// ```
 /// use bytes::BytesMut;
@@ -60,10 +60,11 @@ pub enum FrameError {
     },
 
     /// A header or a payload arrived too slowly. The codec has no clock: a server
-    /// builds this error from [`FrameCodec::state`] and the time it has waited,
+    /// builds this error from [`FrameCodec::state`](super::FrameCodec::state) and the time it has waited,
     /// with [`FrameError::timeout`].
     #[error(
-        "timed out after {elapsed:?} waiting for the frame {stage}: {received} of {expected} bytes received"
+        "timed out after {} waiting for the frame {stage}: {received} of {expected} bytes received",
+        HumanDuration(*.elapsed)
     )]
     Timeout {
         /// Whether the header or the payload was awaited.
@@ -174,101 +175,5 @@ impl FrameError {
             | FrameError::Timeout { received, .. } => Some(received),
             _ => None,
         }
-    }
-}
-
-/// What a server knows about a frame that failed: which connection, which peer,
-/// and where in the stream the frame began. [`to_verror`](FrameContext::to_verror)
-/// wraps a [`FrameError`] in a [`VError`] that carries all of it.
-///
-/// ```
-/// use bytes::BytesMut;
-/// use verror::frame::{FrameCodec, FrameContext, FrameError};
-///
-/// let peer = "127.0.0.1:50412".parse().unwrap();
-/// let mut codec = FrameCodec::new();
-/// let mut buf = BytesMut::from(&b"\x00\x00\x00\x02hi\x00\x4c\x4b\x40"[..]);
-/// assert_eq!(&codec.decode(&mut buf).unwrap().unwrap()[..], b"hi");
-/// let err = codec.decode(&mut buf).unwrap_err();
-///
-/// // The codec knows where the failing frame starts: frame 1, byte 6.
-/// let err = FrameContext::new(7, peer).at(&codec).to_verror(err);
-/// assert_eq!(err.name(), "FrameDecodeError");
-/// assert_eq!(
-///     format!("{err:#}"),
-///     "connection 7 from 127.0.0.1:50412, frame 1 at byte 6: \
-///      declared length 5000000 exceeds the limit of 1048576"
-/// );
-/// assert!(verror::find_cause::<FrameError>(&err).is_some());
-/// assert!(err.backtrace().is_none()); // peers must not make us capture backtraces
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct FrameContext {
-    /// The server's id for the connection.
-    pub conn_id: u64,
-    /// The remote address.
-    pub peer: SocketAddr,
-    /// The index of the failing frame on this connection (0 for the first frame).
-    pub frame_index: u64,
-    /// The byte offset in the stream where the failing frame's header starts.
-    pub offset: u64,
-}
-
-impl FrameContext {
-    /// A context for connection `conn_id` from `peer`, at frame 0, byte 0.
-    /// Set the position with [`at`](FrameContext::at) or the public fields.
-    pub fn new(conn_id: u64, peer: SocketAddr) -> FrameContext {
-        FrameContext {
-            conn_id,
-            peer,
-            frame_index: 0,
-            offset: 0,
-        }
-    }
-
-    /// Takes the position of the frame the codec is working on (or failed on):
-    /// [`FrameCodec::frame_index`] and [`FrameCodec::frame_offset`].
-    #[must_use]
-    pub fn at(mut self, codec: &FrameCodec) -> FrameContext {
-        self.frame_index = codec.frame_index();
-        self.offset = codec.frame_offset();
-        self
-    }
-
-    /// Wraps `err` in a `VError` named `FrameDecodeError` whose short message is
-    /// `connection 7 from 127.0.0.1:50412, frame 3 at byte 1032`, with the info
-    /// fields `conn_id`, `peer`, `frame_index`, `offset`, then those of
-    /// `declared_len`, `max_frame_len`, `received` and `elapsed_ms` that apply to
-    /// the error, and `err` as its cause.
-    ///
-    /// It never captures a backtrace: decode failures come from peers, and a
-    /// hostile peer must not make the server pay for one per frame. The location
-    /// it records is the caller's.
-    #[track_caller]
-    pub fn to_verror(&self, err: FrameError) -> VError {
-        let mut builder = VError::builder()
-            .name("FrameDecodeError")
-            .message(format_args!(
-                "connection {} from {}, frame {} at byte {}",
-                self.conn_id, self.peer, self.frame_index, self.offset
-            ))
-            .info("conn_id", self.conn_id)
-            .info("peer", self.peer.to_string())
-            .info("frame_index", self.frame_index)
-            .info("offset", self.offset);
-        if let Some(declared) = err.declared_len() {
-            builder = builder.info("declared_len", declared);
-        }
-        if let Some(max) = err.max_frame_len() {
-            builder = builder.info("max_frame_len", max);
-        }
-        if let Some(received) = err.received() {
-            builder = builder.info("received", received);
-        }
-        if let FrameError::Timeout { elapsed, .. } = err {
-            let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
-            builder = builder.info("elapsed_ms", ms);
-        }
-        builder.cause(err).backtrace(false).build()
     }
 }

@@ -28,9 +28,10 @@
 //! - **Errors with numbers.** Each failure is a [`FrameError`] variant that holds
 //!   and states its numbers: `declared length 5000000 exceeds the limit of
 //!   1048576`, `stream ended inside a frame: 3 of 9 payload bytes received`.
-//!   [`FrameContext::to_verror`] wraps one in a [`VError`](crate::VError) carrying
-//!   the connection, the peer and the frame's position, for log lines and error
-//!   responses that explain themselves.
+//!   The codec knows where the failing frame began
+//!   ([`frame_index`](FrameCodec::frame_index), [`frame_offset`](FrameCodec::frame_offset));
+//!   a server adds whose connection it was when it wraps the error (the
+//!   `verror::server` answers a `FrameDecodeError` with every number).
 //! - **A visible state.** [`FrameCodec::state`] says whether the decoder is idle,
 //!   inside a header or inside a frame, so a server can time out slow peers;
 //!   [`FrameError::timeout`] builds the error.
@@ -47,7 +48,7 @@
 //! ```
 //! use std::io::Read;
 //! use bytes::BytesMut;
-//! use verror::frame::{FrameCodec, FrameContext, FrameError, OversizedPolicy};
+//! use verror::frame::{FrameCodec, FrameError, OversizedPolicy};
 //!
 //! // What a peer sent: two frames, one too large for the limit, and a cut-off one.
 //! let mut wire = Vec::new();
@@ -61,7 +62,6 @@
 //!
 //! let mut peer = &wire[..]; // any `Read`: a TcpStream, a file, ...
 //! let mut codec = FrameCodec::with_max_frame_len(64).oversized(OversizedPolicy::Discard);
-//! let ctx = FrameContext::new(7, "127.0.0.1:50412".parse().unwrap());
 //! let mut buf = BytesMut::new();
 //! let mut frames = Vec::new();
 //! let mut errors = Vec::new();
@@ -77,7 +77,8 @@
 //!             Err(err) => {
 //!                 // Under `Discard`, an oversized frame is reported and skipped.
 //!                 let fatal = !codec.is_discarding();
-//!                 errors.push(format!("{:#}", ctx.at(&codec).to_verror(err)));
+//!                 let (index, offset) = (codec.frame_index(), codec.frame_offset());
+//!                 errors.push(format!("frame {index} at byte {offset}: {err}"));
 //!                 if fatal { break; }
 //!             }
 //!         }
@@ -89,10 +90,8 @@
 //!
 //! assert_eq!(frames, [&b"ping"[..], &b"pong"[..]]);
 //! assert_eq!(errors, [
-//!     "connection 7 from 127.0.0.1:50412, frame 1 at byte 8: \
-//!      declared length 100 exceeds the limit of 64",
-//!     "connection 7 from 127.0.0.1:50412, frame 3 at byte 120: \
-//!      stream ended inside a frame: 3 of 9 payload bytes received",
+//!     "frame 1 at byte 8: declared length 100 exceeds the limit of 64",
+//!     "frame 3 at byte 120: stream ended inside a frame: 3 of 9 payload bytes received",
 //! ]);
 //! # Ok::<(), FrameError>(())
 //! ```
@@ -110,4 +109,4 @@ mod codec;
 mod error;
 
 pub use codec::{FrameCodec, FrameState, OversizedPolicy, DEFAULT_MAX_FRAME_LEN, HEADER_LEN};
-pub use error::{FrameContext, FrameError, TimeoutStage};
+pub use error::{FrameError, TimeoutStage};

@@ -13,15 +13,16 @@ use tokio::net::{TcpStream, ToSocketAddrs};
 use tokio::time::Instant;
 
 use crate::frame::{FrameCodec, DEFAULT_MAX_FRAME_LEN};
+use crate::human::HumanDuration;
 use crate::{Builder, VError};
 
-use super::response::Response;
-use super::{deadline_after, millis};
+use super::report::REMOTE_ERROR;
+use super::response::{Response, DEFAULT_MAX_ERROR_LEN, STATUS_ERROR};
+use super::{deadline_after, millis, READ_CHUNK, WRITE_BATCH};
 
-/// Read into at least this much free space.
-const READ_CHUNK: usize = 16 * 1024;
-/// [`Client::pipeline`] writes whenever this much is queued.
-const PIPELINE_BATCH: usize = 64 * 1024;
+/// Error responses up to this long are read back on the client's task; longer
+/// ones on a blocking thread, so that the timeout bounds their decoding too.
+const INLINE_DECODE: usize = 4 * 1024;
 
 /// Settings for a [`Client`].
 ///
@@ -32,7 +33,8 @@ const PIPELINE_BATCH: usize = 64 * 1024;
 /// let builder = Client::builder()
 ///     .connect_timeout(Duration::from_secs(1))
 ///     .timeout(Duration::from_secs(5))
-///     .max_frame_len(64 * 1024); // the server's limit
+///     .max_frame_len(64 * 1024) // the server's limit
+///     .max_error_len(16 * 1024); // the longest error response accepted
 /// ```
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until `connect` is called"]
@@ -40,6 +42,7 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     timeout: Duration,
     max_frame_len: usize,
+    max_error_len: usize,
 }
 
 impl Default for ClientBuilder {
@@ -48,13 +51,14 @@ impl Default for ClientBuilder {
             connect_timeout: Duration::from_secs(5),
             timeout: Duration::from_secs(30),
             max_frame_len: DEFAULT_MAX_FRAME_LEN,
+            max_error_len: DEFAULT_MAX_ERROR_LEN,
         }
     }
 }
 
 impl ClientBuilder {
     /// Defaults: 5 s to connect, 30 s for each write and each response, the
-    /// server's default limit of 1 MiB.
+    /// server's default limits: 1 MiB requests, 64 KiB error responses.
     pub fn new() -> ClientBuilder {
         ClientBuilder::default()
     }
@@ -65,7 +69,8 @@ impl ClientBuilder {
         self
     }
 
-    /// How long writing a request, and waiting for each response, may take.
+    /// How long writing a request may take, and each response, read and
+    /// decoded (a hostile server's huge error cannot hold the client longer).
     pub fn timeout(mut self, timeout: Duration) -> ClientBuilder {
         self.timeout = timeout;
         self
@@ -78,12 +83,21 @@ impl ClientBuilder {
         self
     }
 
+    /// The longest error response accepted (the server's `max_error_len`): one
+    /// longer is a `ProtocolError`, read no further. With
+    /// [`max_frame_len`](ClientBuilder::max_frame_len), it bounds the memory a
+    /// response can take.
+    pub fn max_error_len(mut self, max: usize) -> ClientBuilder {
+        self.max_error_len = max;
+        self
+    }
+
     /// Connects to `addr` (an address or `"host:port"`). Fails with a
     /// `ConnectError` whose cause is the `io::Error`, or the timeout.
     pub async fn connect<A: ToSocketAddrs + fmt::Display>(self, addr: A) -> Result<Client, VError> {
         let connect_error = || {
             VError::builder()
-                .name("ConnectError")
+                .name(ClientFailure::Connect.name())
                 .info("addr", addr.to_string())
                 .message(format_args!("cannot connect to {addr}"))
                 .backtrace(false)
@@ -117,7 +131,10 @@ impl ClientBuilder {
             },
             receiver: ResponseReceiver {
                 stream: read,
-                codec: FrameCodec::with_max_frame_len(self.max_frame_len.saturating_add(1)),
+                codec: FrameCodec::with_max_frame_len(
+                    self.max_frame_len.max(self.max_error_len).saturating_add(1),
+                ),
+                max_error_len: self.max_error_len,
                 buf: BytesMut::new(),
                 timeout: self.timeout,
                 ends,
@@ -132,7 +149,7 @@ impl ClientBuilder {
 /// separate tasks ([`split`](Client::split)).
 ///
 /// A response with an error becomes a `VError` named `RemoteError`, with the
-/// server (`peer`), the client's own address (`local_addr`) and the request's
+/// server (`server`), the client's own address (`local_addr`) and the request's
 /// index on this connection (`request_index`) as info fields, and the chain the
 /// server sent as its cause, names and info fields intact. Failures on the
 /// client's side have their own names: `ConnectError`, `ClientTimeout`,
@@ -142,22 +159,32 @@ impl ClientBuilder {
 /// which response comes next is no longer known.
 ///
 /// ```
-/// use verror::server::{Client, DemoHandler, Server};
+/// use bytes::Bytes;
+/// use verror::server::{Client, ServerBuilder};
+/// use verror::VError;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), verror::VError> {
-/// # let server = Server::builder().addr("127.0.0.1:0".parse().unwrap()).bind(DemoHandler::new()).await?;
+/// # async fn main() -> Result<(), VError> {
+/// // Echoes, except `?KEY`, which looks a user up.
+/// let handler = |request: Bytes| async move {
+///     match request.strip_prefix(b"?") {
+///         Some(b"2") => Ok(Bytes::from_static(b"grace")),
+///         Some(_) => Err(VError::builder().name("NotFound").message("no such user").build()),
+///         None => Ok(request),
+///     }
+/// };
+/// # let server = ServerBuilder::new().addr("127.0.0.1:0".parse().unwrap()).bind(handler).await?;
 /// # let addr = server.local_addr();
 /// # tokio::spawn(server.serve());
 /// let mut client = Client::connect(addr).await?;
 /// assert_eq!(client.request(b"hello").await?, "hello");
 ///
-/// let err = client.request(b"!lookup 42").await.unwrap_err();
+/// let err = client.request(b"?42").await.unwrap_err();
 /// assert_eq!(err.name(), "RemoteError");
 /// assert!(verror::has_cause_with_name(&err, "NotFound")); // the server's chain
 /// assert_eq!(verror::info(&err).get("request_index"), Some(&serde_json::json!(1)));
 ///
-/// let answers = client.pipeline(["a", "!lookup 2", "c"]).await?;
+/// let answers = client.pipeline(["a", "?2", "c"]).await?;
 /// assert_eq!(answers[1].as_ref().unwrap(), "grace");
 /// # Ok(())
 /// # }
@@ -211,7 +238,7 @@ impl Client {
         let send_all = async {
             for payload in &payloads {
                 sender.feed(payload.as_ref())?;
-                if sender.buffered() >= PIPELINE_BATCH {
+                if sender.buffered() >= WRITE_BATCH {
                     sender.flush().await?;
                 }
             }
@@ -244,7 +271,7 @@ impl Client {
         let (s, r) = (sender.ends, receiver.ends);
         if (s.peer, s.local) != (r.peer, r.local) {
             return Err(s
-                .error("MismatchedHalves")
+                .error(ClientFailure::MismatchedHalves)
                 .info("receiver_local_addr", r.local.to_string())
                 .message("a request sender and a response receiver of different connections")
                 .build());
@@ -262,13 +289,13 @@ impl Client {
             .stream
             .reunite(self.sender.stream)
             .map_err(|e| {
-                ends.error("ConnectionError")
+                ends.error(ClientFailure::Connection)
                     .cause(e)
                     .message("reset failed")
                     .build()
             })?;
         stream.set_zero_linger().map_err(|e| {
-            ends.error("ConnectionError")
+            ends.error(ClientFailure::Connection)
                 .info("op", "set_zero_linger")
                 .cause(e)
                 .message(format_args!("cannot reset the connection to {}", ends.peer))
@@ -280,9 +307,6 @@ impl Client {
     }
 }
 
-/// The name of the error a response with an error becomes.
-const REMOTE_ERROR: &str = "RemoteError";
-
 /// Both ends of a connection, for error context.
 #[derive(Debug, Clone, Copy)]
 struct Ends {
@@ -290,11 +314,43 @@ struct Ends {
     local: SocketAddr,
 }
 
+/// Every error a client makes, by name (the table of
+/// [`FailureKind`](super::FailureKind) lists them with the server's).
+#[derive(Debug, Clone, Copy)]
+enum ClientFailure {
+    /// An error response: its cause is the server's chain.
+    Remote,
+    Connect,
+    Timeout,
+    Connection,
+    Closed,
+    Protocol,
+    RequestTooLarge,
+    MismatchedHalves,
+}
+
+impl ClientFailure {
+    fn name(self) -> &'static str {
+        match self {
+            ClientFailure::Remote => REMOTE_ERROR,
+            ClientFailure::Connect => "ConnectError",
+            ClientFailure::Timeout => "ClientTimeout",
+            ClientFailure::Connection => "ConnectionError",
+            ClientFailure::Closed => "ConnectionClosed",
+            ClientFailure::Protocol => "ProtocolError",
+            ClientFailure::RequestTooLarge => "RequestTooLarge",
+            ClientFailure::MismatchedHalves => "MismatchedHalves",
+        }
+    }
+}
+
 impl Ends {
-    fn error(&self, name: &'static str) -> Builder {
+    fn error(&self, failure: ClientFailure) -> Builder {
         VError::builder()
-            .name(name)
-            .info("peer", self.peer.to_string())
+            .name(failure.name())
+            // `server`, not `peer`: the server's own levels name their peer
+            // (this client) `peer`, and a merged view must keep both.
+            .info("server", self.peer.to_string())
             .info("local_addr", self.local.to_string())
             .backtrace(false)
     }
@@ -324,7 +380,7 @@ impl RequestSender {
     pub fn feed(&mut self, payload: &[u8]) -> Result<(), VError> {
         self.codec.encode(payload, &mut self.buf).map_err(|err| {
             self.ends
-                .error("RequestTooLarge")
+                .error(ClientFailure::RequestTooLarge)
                 .info("request_index", self.sent)
                 .cause(err)
                 .message(format_args!(
@@ -361,15 +417,15 @@ impl RequestSender {
             Ok(Err(err)) => Err(self.io_error("write", err)),
             Err(elapsed) => Err(self
                 .ends
-                .error("ClientTimeout")
+                .error(ClientFailure::Timeout)
                 .info("timeout_ms", millis(self.timeout))
                 .info("pending_bytes", self.buf.len())
                 .cause(elapsed)
                 .message(format_args!(
-                    "could not write {} bytes to {} within {:?}",
+                    "could not write {} bytes to {} within {}",
                     self.buf.len(),
                     self.ends.peer,
-                    self.timeout
+                    HumanDuration(self.timeout)
                 ))
                 .build()),
         }
@@ -387,7 +443,7 @@ impl RequestSender {
 
     fn io_error(&self, op: &'static str, err: io::Error) -> VError {
         self.ends
-            .error("ConnectionError")
+            .error(ClientFailure::Connection)
             .info("op", op)
             .cause(err)
             .message(format_args!("{op} to {} failed", self.ends.peer))
@@ -401,6 +457,7 @@ impl RequestSender {
 pub struct ResponseReceiver {
     stream: OwnedReadHalf,
     codec: FrameCodec,
+    max_error_len: usize,
     buf: BytesMut,
     timeout: Duration,
     ends: Ends,
@@ -412,13 +469,14 @@ impl ResponseReceiver {
     /// (see [`Client`]), within the timeout.
     pub async fn recv(&mut self) -> Result<Bytes, VError> {
         let index = self.received;
-        let payload = self.read_frame(index).await?;
+        let deadline = deadline_after(Instant::now(), self.timeout);
+        let payload = self.read_frame(index, deadline).await?;
         self.received += 1;
-        match Response::decode(payload) {
+        match self.decode(index, payload, deadline).await? {
             Ok(Response::Ok(body)) => Ok(body),
             Ok(Response::Error(remote)) => Err(self
                 .ends
-                .error(REMOTE_ERROR)
+                .error(ClientFailure::Remote)
                 .info("request_index", index)
                 .cause(remote)
                 .message(format_args!(
@@ -435,8 +493,55 @@ impl ResponseReceiver {
         self.received
     }
 
-    async fn read_frame(&mut self, index: u64) -> Result<Bytes, VError> {
-        let deadline = deadline_after(Instant::now(), self.timeout);
+    /// Reads a response payload back, within `deadline`: an error response
+    /// longer than [`INLINE_DECODE`] on a blocking thread, so that a hostile
+    /// one costs this task no more than the timeout.
+    async fn decode(
+        &self,
+        index: u64,
+        payload: Bytes,
+        deadline: Instant,
+    ) -> Result<Result<Response, VError>, VError> {
+        if payload.first() != Some(&STATUS_ERROR) {
+            return Ok(Response::decode(payload));
+        }
+        let json_len = payload.len() - 1;
+        if json_len > self.max_error_len {
+            return Err(self
+                .ends
+                .error(ClientFailure::Protocol)
+                .info("request_index", index)
+                .info("len", json_len)
+                .info("max_error_len", self.max_error_len)
+                .message(format_args!(
+                    "server {} sent an error response of {json_len} bytes to request {index}, past the limit of {}",
+                    self.ends.peer, self.max_error_len
+                ))
+                .build());
+        }
+        if json_len <= INLINE_DECODE {
+            return Ok(Response::decode(payload));
+        }
+        let decoding = tokio::task::spawn_blocking(move || Response::decode(payload));
+        match tokio::time::timeout_at(deadline, decoding).await {
+            Ok(Ok(decoded)) => Ok(decoded),
+            Ok(Err(join)) => Err(self.protocol_error(index, join)),
+            Err(elapsed) => Err(self
+                .ends
+                .error(ClientFailure::Timeout)
+                .info("request_index", index)
+                .info("timeout_ms", millis(self.timeout))
+                .info("len", json_len)
+                .cause(elapsed)
+                .message(format_args!(
+                    "the error response of {json_len} bytes from {} to request {index} could not be read within {}",
+                    self.ends.peer, HumanDuration(self.timeout)
+                ))
+                .build()),
+        }
+    }
+
+    async fn read_frame(&mut self, index: u64, deadline: Instant) -> Result<Bytes, VError> {
         loop {
             match self.codec.decode(&mut self.buf) {
                 Ok(Some(frame)) => return Ok(frame.freeze()),
@@ -452,7 +557,7 @@ impl ResponseReceiver {
                 Ok(Err(err)) => {
                     return Err(self
                         .ends
-                        .error("ConnectionError")
+                        .error(ClientFailure::Connection)
                         .info("op", "read")
                         .info("request_index", index)
                         .cause(err)
@@ -462,13 +567,14 @@ impl ResponseReceiver {
                 Err(elapsed) => {
                     return Err(self
                         .ends
-                        .error("ClientTimeout")
+                        .error(ClientFailure::Timeout)
                         .info("request_index", index)
                         .info("timeout_ms", millis(self.timeout))
                         .cause(elapsed)
                         .message(format_args!(
-                            "no response from {} to request {index} within {:?}",
-                            self.ends.peer, self.timeout
+                            "no response from {} to request {index} within {}",
+                            self.ends.peer,
+                            HumanDuration(self.timeout)
                         ))
                         .build())
                 }
@@ -481,7 +587,7 @@ impl ResponseReceiver {
     fn closed_error(&mut self, index: u64) -> VError {
         let builder = self
             .ends
-            .error("ConnectionClosed")
+            .error(ClientFailure::Closed)
             .info("request_index", index)
             .message(format_args!(
                 "server {} closed the connection before answering request {index}",
@@ -498,7 +604,7 @@ impl ResponseReceiver {
         E: std::error::Error + Send + Sync + 'static,
     {
         self.ends
-            .error("ProtocolError")
+            .error(ClientFailure::Protocol)
             .info("request_index", index)
             .cause(cause)
             .message(format_args!(

@@ -10,29 +10,34 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-use crate::frame::{FrameCodec, FrameContext, FrameError, FrameState, HEADER_LEN};
+use crate::frame::{FrameCodec, FrameError, FrameState, HEADER_LEN};
+use crate::human::HumanDuration;
 use crate::VError;
 
 use super::config::{Config, Exposure};
+use super::decode_error::{decode_error, kind_of, without_location};
 use super::handler::{call_guarded, Handler};
-use super::report::{report, ConnRef, ErrorKind};
+use super::report::{report, ConnRef, FailureKind};
 use super::response::Response;
 use super::serve::Shared;
-use super::{deadline_after, millis};
+use super::{deadline_after, millis, READ_CHUNK, WRITE_BATCH};
 
 /// A connection's reads start with this much free space, so that one that sends
 /// little (or only a frame header) costs little: a flood of them must cost at
 /// most 16 KiB of heap each, task included.
 const FIRST_READ: usize = 4 * 1024;
-/// Once a read fills its free space, reads get this much, so a pipelined burst
-/// takes few reads.
-const READ_CHUNK: usize = 16 * 1024;
-/// A write buffer that grew past this (a large response) is released once
-/// flushed, so idle connections hold little memory.
-const KEEP_WRITE_CAPACITY: usize = 64 * 1024;
 
 /// The connection could not go on: the transport failed (already reported).
 struct Broken;
+
+/// Why a connection stops exchanging frames.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// The peer is done, went idle, or broke the protocol (and was answered).
+    Done,
+    /// The server is shutting down and has answered every frame it read.
+    ShuttingDown,
+}
 
 /// What the connection is doing, for the error of one cut off at the shutdown
 /// deadline.
@@ -67,6 +72,13 @@ pub(crate) struct Connection<H> {
     read_chunk: usize,
     answered: u64,
     stage: Stage,
+    /// Since when the idle timeout runs: the connection's start, or its last
+    /// non-empty frame (empty frames do not keep a connection alive).
+    idle_since: Instant,
+    /// Whether a non-empty frame came since `idle_since` was last set.
+    useful: bool,
+    /// The frame whose decode failure was answered: one header, one answer.
+    rejected_frame: Option<u64>,
 }
 
 impl<H: Handler> Connection<H> {
@@ -84,6 +96,9 @@ impl<H: Handler> Connection<H> {
             read_chunk: FIRST_READ,
             answered: 0,
             stage: Stage::Reading,
+            idle_since: Instant::now(),
+            useful: false,
+            rejected_frame: None,
         }
     }
 
@@ -97,45 +112,52 @@ impl<H: Handler> Connection<H> {
         };
         // A connection cut off while lingering had answered and flushed everything.
         if finished || matches!(self.stage, Stage::Closing) {
-            tracing::debug!(
-                conn_id = self.conn.conn_id,
-                frames = self.answered,
-                "connection closed"
-            );
+            tracing::debug!(frames = self.answered, "connection closed");
         } else {
-            shared.stats.count_error(ErrorKind::ShutdownDeadline);
+            shared.stats.count_error(FailureKind::ShutdownDeadline);
             shared.shutdown.cut_off(self.cut_off_error());
         }
     }
 
     async fn serve(&mut self) {
+        let Ok(end) = self.exchange().await else {
+            return;
+        };
+        if end == End::ShuttingDown {
+            self.queue_shutting_down();
+        }
         // Whether it ends cleanly or after a fault's error response, what is
         // pending goes out before the connection closes.
-        if self.exchange().await.is_err() || self.flush().await.is_err() {
+        if self.flush().await.is_err() {
             return;
         }
         self.stage = Stage::Closing;
-        close_gracefully(
-            &mut self.stream,
-            &mut self.read_buf,
-            self.shared.config.linger,
-        )
-        .await;
+        // At a shutdown, the peer may keep sending past any linger: its input is
+        // drained until it closes or falls silent, or until the shutdown deadline
+        // ends this task (`run`), so that no reset destroys the answers still on
+        // their way.
+        let linger = self.shared.config.linger;
+        let drain = if self.shared.shutdown.has_begun() {
+            Drain::UntilQuietFor(linger)
+        } else {
+            Drain::For(linger)
+        };
+        close_gracefully(&mut self.stream, &mut self.read_buf, drain).await;
     }
 
     /// Reads and answers frames until the connection should close: the peer is
     /// done, went idle, broke the protocol, or the server is shutting down.
-    async fn exchange(&mut self) -> Result<(), Broken> {
+    async fn exchange(&mut self) -> Result<End, Broken> {
         let mut draining = false;
         loop {
             if self.answer_buffered(false).await? {
-                return Ok(());
+                return Ok(End::Done);
             }
             self.flush().await?;
             let state = self.codec.state();
             // Shutting down: stop between frames, once what came in is answered.
             if draining && state == FrameState::Idle {
-                return Ok(());
+                return Ok(End::ShuttingDown);
             }
             let deadline = self.read_deadline(state);
             if self.read_buf.capacity() - self.read_buf.len() < self.read_chunk / 2 {
@@ -165,7 +187,7 @@ impl<H: Handler> Connection<H> {
                 Ok(Ok(0)) => {
                     // The peer is done sending: answer what is complete, report a cut-off frame.
                     self.answer_buffered(true).await?;
-                    return Ok(());
+                    return Ok(End::Done);
                 }
                 Ok(Ok(n)) => {
                     if n >= free && self.read_chunk < READ_CHUNK {
@@ -177,15 +199,15 @@ impl<H: Handler> Connection<H> {
                     return Err(Broken);
                 }
                 Err(_elapsed) if state == FrameState::Idle => {
-                    tracing::debug!(conn_id = self.conn.conn_id, "closing an idle connection");
-                    return Ok(());
+                    tracing::debug!("closing an idle connection");
+                    return Ok(End::Done);
                 }
                 Err(_elapsed) => {
                     let waited = self
                         .frame_started
                         .map_or(Duration::ZERO, |(_, at)| at.elapsed());
                     self.reject_frame(FrameError::timeout(state, waited));
-                    return Ok(());
+                    return Ok(End::Done);
                 }
             }
         }
@@ -196,8 +218,8 @@ impl<H: Handler> Connection<H> {
     /// start (what is buffered, at most one first read, moves over). Grown in
     /// place instead, the small buffer keeps being reclaimed at about its size by
     /// `BytesMut`, and reads stay near `READ_CHUNK`; from `READ_CHUNK` it doubles
-    /// as a burst needs, and a burst of 4 KiB frames takes 40% fewer reads (a
-    /// quarter less time).
+    /// as a burst needs, and a burst takes fewer reads (BENCHMARKS.md has the
+    /// figures).
     fn grow_read_buf(&mut self) {
         self.read_chunk = READ_CHUNK;
         let mut bigger = BytesMut::with_capacity(READ_CHUNK.max(self.read_buf.len()));
@@ -205,14 +227,17 @@ impl<H: Handler> Connection<H> {
         self.read_buf = bigger;
     }
 
-    /// When the next read gives up: the idle timeout between frames, the frame
-    /// timeout from the first byte of the frame in progress.
+    /// When the next read gives up: the idle timeout from the last non-empty
+    /// frame, the frame timeout from the first byte of the frame in progress.
     fn read_deadline(&mut self, state: FrameState) -> Instant {
         let now = Instant::now();
+        if std::mem::take(&mut self.useful) {
+            self.idle_since = now;
+        }
         let config = &self.shared.config;
         if state == FrameState::Idle {
             self.frame_started = None;
-            return deadline_after(now, config.idle_timeout);
+            return deadline_after(self.idle_since, config.idle_timeout);
         }
         let index = self.codec.frame_index();
         let started = match self.frame_started {
@@ -245,10 +270,14 @@ impl<H: Handler> Connection<H> {
                 Ok(None) => return Ok(false),
                 Err(err) => {
                     // Under the discard policy an oversized frame is skipped and the
-                    // connection goes on; any other failure ends it.
-                    let fatal = !self.codec.is_discarding();
+                    // connection goes on, unless it declares more than the discard
+                    // ceiling; any other failure ends it.
+                    let discarded = self.codec.is_discarding()
+                        && err
+                            .declared_len()
+                            .is_some_and(|len| len <= self.shared.config.discard_limit());
                     self.reject_frame(err);
-                    if fatal {
+                    if !discarded {
                         return Ok(true);
                     }
                 }
@@ -258,6 +287,7 @@ impl<H: Handler> Connection<H> {
 
     /// Runs the handler on one request and queues its response.
     async fn answer(&mut self, request: Bytes) {
+        self.useful |= !request.is_empty();
         // The codec has already counted this frame.
         let frame_index = self.codec.frame_index().wrapping_sub(1);
         self.stage = Stage::Handling { frame_index };
@@ -267,7 +297,7 @@ impl<H: Handler> Connection<H> {
             Ok(body) => Response::Ok(body),
             Err((kind, err)) => {
                 // The log gets the whole chain; the client what the exposure allows.
-                report(&self.shared.stats, kind, self.conn, &err);
+                report(&self.shared.stats, kind, &err);
                 match self.shared.config.expose {
                     Exposure::Public => Response::Error(crate::public_view(&err)),
                     Exposure::Full => Response::Error(err),
@@ -279,24 +309,50 @@ impl<H: Handler> Connection<H> {
         self.queue(response);
     }
 
-    /// Answers a decode failure with an error response that says where and why.
+    /// Answers a decode failure with an error response that says where and why;
+    /// once per frame: a frame being discarded that then times out or is cut
+    /// off was already answered, and the connection just closes.
     fn reject_frame(&mut self, err: FrameError) {
-        let kind = ErrorKind::of_frame_error(&err);
-        let err = FrameContext::new(self.conn.conn_id, self.conn.peer)
-            .at(&self.codec)
-            .to_verror(err);
-        report(&self.shared.stats, kind, self.conn, &err);
+        let frame_index = self.codec.frame_index();
+        if self.rejected_frame == Some(frame_index) {
+            tracing::debug!(frame_index, error = %err, "closing: the frame was already answered");
+            return;
+        }
+        self.rejected_frame = Some(frame_index);
+        let kind = kind_of(&err);
+        let err = decode_error(self.conn, &self.codec, err);
+        report(&self.shared.stats, kind, &err);
+        let err = match self.shared.config.expose {
+            Exposure::Public => without_location(err),
+            Exposure::Full => err,
+        };
+        self.queue(Response::Error(err));
+    }
+
+    /// Queues the last frame of a connection the server stops reading at a
+    /// shutdown: a `ShuttingDown` error, the answer to the next request the peer
+    /// sent or will send. Not a failure: it is neither counted nor logged.
+    fn queue_shutting_down(&mut self) {
+        let err = self
+            .error(FailureKind::ShuttingDown)
+            .message(format_args!(
+                "the server is shutting down: connection {} from {} had {} frames answered; no more are read",
+                self.conn.conn_id, self.conn.peer, self.answered
+            ))
+            .build();
         self.queue(Response::Error(err));
     }
 
     fn queue(&mut self, response: Response) {
-        if let Err(too_large) =
-            response.encode(self.shared.config.max_frame_len, &mut self.write_buf)
-        {
+        let config = &self.shared.config;
+        if let Err(too_large) = response.encode(
+            config.max_frame_len,
+            config.max_error_len,
+            &mut self.write_buf,
+        ) {
             report(
                 &self.shared.stats,
-                ErrorKind::ResponseTooLarge,
-                self.conn,
+                FailureKind::ResponseTooLarge,
                 &too_large,
             );
         }
@@ -312,7 +368,8 @@ impl<H: Handler> Connection<H> {
         match tokio::time::timeout(timeout, self.stream.write_all(&self.write_buf)).await {
             Ok(Ok(())) => {
                 self.write_buf.clear();
-                if self.write_buf.capacity() > KEEP_WRITE_CAPACITY {
+                // A buffer grown by a large response is released: idle connections hold little.
+                if self.write_buf.capacity() > WRITE_BATCH {
                     self.write_buf = BytesMut::new();
                 }
                 Ok(())
@@ -323,18 +380,18 @@ impl<H: Handler> Connection<H> {
             }
             Err(_elapsed) => {
                 let err = self
-                    .error_builder()
-                    .name("WriteTimeout")
+                    .error(FailureKind::WriteTimeout)
                     .info("pending_bytes", self.write_buf.len())
                     .info("timeout_ms", millis(timeout))
                     .message(format_args!(
-                        "connection {} from {}: the peer stopped reading; {} response bytes could not be written within {timeout:?}",
+                        "connection {} from {}: the peer stopped reading; {} response bytes could not be written within {}",
                         self.conn.conn_id,
                         self.conn.peer,
-                        self.write_buf.len()
+                        self.write_buf.len(),
+                        HumanDuration(timeout)
                     ))
                     .build();
-                report(&self.shared.stats, ErrorKind::WriteTimeout, self.conn, &err);
+                report(&self.shared.stats, FailureKind::WriteTimeout, &err);
                 Err(Broken)
             }
         }
@@ -342,8 +399,8 @@ impl<H: Handler> Connection<H> {
 
     /// Reports a failed read or write; the connection is over.
     fn report_io(&self, op: &'static str, err: io::Error) {
-        let kind = ErrorKind::of_io_error(&err);
-        let mut builder = self.error_builder().name("ConnectionError").info("op", op);
+        let kind = FailureKind::of_io_error(&err);
+        let mut builder = self.error(kind).info("op", op);
         if let FrameState::InHeader { received } | FrameState::InFrame { received, .. } =
             self.codec.state()
         {
@@ -359,7 +416,7 @@ impl<H: Handler> Connection<H> {
                 self.conn.conn_id, self.conn.peer, self.answered
             ))
             .build();
-        report(&self.shared.stats, kind, self.conn, &err);
+        report(&self.shared.stats, kind, &err);
     }
 
     /// The error of a connection still open at the shutdown deadline.
@@ -381,8 +438,7 @@ impl<H: Handler> Connection<H> {
                 format!("writing {} response bytes", self.write_buf.len())
             }
         };
-        self.error_builder()
-            .name("ShutdownDeadline")
+        self.error(FailureKind::ShutdownDeadline)
             .info("stage", &doing)
             .info("unsent_bytes", self.write_buf.len())
             .message(format_args!(
@@ -392,14 +448,13 @@ impl<H: Handler> Connection<H> {
             .build()
     }
 
-    /// A builder with the fields every connection error carries.
-    fn error_builder(&self) -> crate::Builder {
-        VError::builder()
-            .info("conn_id", self.conn.conn_id)
-            .info("peer", self.conn.peer.to_string())
+    /// A builder for an error of `kind` with the fields every connection error
+    /// carries.
+    fn error(&self, kind: FailureKind) -> crate::Builder {
+        self.conn
+            .error(kind)
             .info("frames", self.answered)
             .info("frame_index", self.codec.frame_index())
-            .backtrace(false)
     }
 }
 
@@ -414,49 +469,55 @@ fn missing_bytes(state: FrameState) -> usize {
     }
 }
 
-/// The error a connection past `max_connections` is answered with.
-pub(crate) fn busy_error(conn: ConnRef, max_connections: usize) -> VError {
-    VError::builder()
-        .name("ServerBusy")
-        .info("conn_id", conn.conn_id)
-        .info("peer", conn.peer.to_string())
-        .info("max_connections", max_connections)
-        .message(format_args!(
-            "server busy: all {max_connections} connections are in use; connection {} from {} refused",
-            conn.conn_id, conn.peer
-        ))
-        .backtrace(false)
-        .build()
-}
-
 /// Answers a refused connection with `err` and closes it.
-pub(crate) async fn refuse(mut stream: TcpStream, err: VError, config: &Config) {
+pub(crate) async fn answer_refused(mut stream: TcpStream, err: VError, config: &Config) {
     let mut response = BytesMut::new();
     // The refusal is short: it always fits.
-    let _ = Response::Error(err).encode(config.max_frame_len, &mut response);
+    let _ = Response::Error(err).encode(config.max_frame_len, config.max_error_len, &mut response);
     if let Ok(Ok(())) =
         tokio::time::timeout(config.write_timeout, stream.write_all(&response)).await
     {
-        close_gracefully(&mut stream, &mut response, config.linger).await;
+        close_gracefully(&mut stream, &mut response, Drain::For(config.linger)).await;
     }
 }
 
+/// How long a closing connection reads and drops what its peer still sends.
+#[derive(Clone, Copy)]
+enum Drain {
+    /// At most this long in all: the usual close.
+    For(Duration),
+    /// Until the peer has been silent this long: at a shutdown, a peer may keep
+    /// pipelining past any fixed linger (the shutdown deadline bounds it).
+    UntilQuietFor(Duration),
+}
+
 /// Closes our side (FIN), then reads and drops what the peer still sends until it
-/// closes too, or for `linger` at most: closing with unread input would send a
-/// reset, which may destroy the last response before the peer reads it.
-async fn close_gracefully(stream: &mut TcpStream, scratch: &mut BytesMut, linger: Duration) {
+/// closes too, or for as long as `drain` says: closing with unread input would
+/// send a reset, which may destroy the last responses before the peer reads them.
+async fn close_gracefully(stream: &mut TcpStream, scratch: &mut BytesMut, drain: Drain) {
     if stream.shutdown().await.is_err() {
         return;
     }
-    let drain = async {
-        loop {
-            scratch.clear();
-            scratch.reserve(FIRST_READ);
-            match stream.read_buf(scratch).await {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {}
-            }
+    let mut read_and_drop = async |quiet: Option<Duration>| loop {
+        scratch.clear();
+        scratch.reserve(FIRST_READ);
+        let read = stream.read_buf(scratch);
+        let read = match quiet {
+            Some(quiet) => match tokio::time::timeout(quiet, read).await {
+                Ok(read) => read,
+                Err(_silent) => return,
+            },
+            None => read.await,
+        };
+        match read {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
         }
     };
-    let _ = tokio::time::timeout(linger, drain).await;
+    match drain {
+        Drain::For(linger) => {
+            let _ = tokio::time::timeout(linger, read_and_drop(None)).await;
+        }
+        Drain::UntilQuietFor(quiet) => read_and_drop(Some(quiet)).await,
+    }
 }

@@ -10,9 +10,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::human::HumanDuration;
 use crate::VError;
 
-use super::report::{ConnRef, ErrorKind};
+use super::millis;
+use super::report::{ConnRef, FailureKind};
 
 /// What the server does with each request: an async function from the request's
 /// payload to the response body, or to an error that goes back to the client as
@@ -71,7 +73,7 @@ where
 }
 
 /// How one guarded handler call ended.
-pub(crate) enum Outcome {
+pub(crate) enum CallOutcome {
     /// The handler answered, with a body or with its error.
     Answered(Result<Bytes, VError>),
     /// The handler panicked, with this message.
@@ -80,7 +82,7 @@ pub(crate) enum Outcome {
     TimedOut,
 }
 
-impl Outcome {
+impl CallOutcome {
     /// The response body, or the error to answer with and its kind. Panics and
     /// timeouts become `HandlerPanic` and `HandlerTimeout` errors that say which
     /// request of which connection.
@@ -89,23 +91,16 @@ impl Outcome {
         conn: ConnRef,
         frame_index: u64,
         timeout: Duration,
-    ) -> Result<Bytes, (ErrorKind, VError)> {
-        let builder = || {
-            VError::builder()
-                .info("conn_id", conn.conn_id)
-                .info("peer", conn.peer.to_string())
-                .info("frame_index", frame_index)
-                .backtrace(false)
-        };
+    ) -> Result<Bytes, (FailureKind, VError)> {
+        let error = |kind| conn.error(kind).info("frame_index", frame_index);
         match self {
-            Outcome::Answered(Ok(body)) => Ok(body),
-            Outcome::Answered(Err(err)) => Err((ErrorKind::HandlerError, err)),
+            CallOutcome::Answered(Ok(body)) => Ok(body),
+            CallOutcome::Answered(Err(err)) => Err((FailureKind::HandlerError, err)),
             // The panic's text is a cause the message hides: internals stay in the
             // log, out of the public view a client gets.
-            Outcome::Panicked(message) => Err((
-                ErrorKind::HandlerPanic,
-                builder()
-                    .name("HandlerPanic")
+            CallOutcome::Panicked(message) => Err((
+                FailureKind::HandlerPanic,
+                error(FailureKind::HandlerPanic)
                     .cause(
                         VError::builder()
                             .name("Panic")
@@ -120,14 +115,14 @@ impl Outcome {
                     ))
                     .build(),
             )),
-            Outcome::TimedOut => Err((
-                ErrorKind::HandlerTimeout,
-                builder()
-                    .name("HandlerTimeout")
-                    .info("timeout_ms", u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX))
+            CallOutcome::TimedOut => Err((
+                FailureKind::HandlerTimeout,
+                error(FailureKind::HandlerTimeout)
+                    .info("timeout_ms", millis(timeout))
                     .message(format_args!(
-                        "the handler did not answer frame {frame_index} of connection {} within {timeout:?}",
-                        conn.conn_id
+                        "the handler did not answer frame {frame_index} of connection {} within {}",
+                        conn.conn_id,
+                        HumanDuration(timeout)
                     ))
                     .build(),
             )),
@@ -144,27 +139,27 @@ pub(crate) async fn call_guarded<H: Handler>(
     handler: &H,
     request: Bytes,
     timeout: Duration,
-) -> Outcome {
+) -> CallOutcome {
     let future = match catch_unwind(AssertUnwindSafe(|| handler.call(request))) {
         Ok(future) => future,
-        Err(payload) => return Outcome::Panicked(panic_message(&*payload)),
+        Err(payload) => return CallOutcome::Panicked(panic_message(&*payload)),
     };
     let mut future = pin!(future);
     // `tokio::time::timeout` reads the clock and looks up the runtime's timer
-    // as soon as it is made: 9% of the server's CPU in a profile of 16-byte
-    // echoes. The timer is made here only once the handler has to wait.
+    // as soon as it is made, which showed in profiles of small echoes
+    // (BENCHMARKS.md). The timer is made here only once the handler has to wait.
     let mut timer = pin!(None::<tokio::time::Sleep>);
     poll_fn(|cx| {
         match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-            Ok(Poll::Ready(result)) => return Poll::Ready(Outcome::Answered(result)),
+            Ok(Poll::Ready(result)) => return Poll::Ready(CallOutcome::Answered(result)),
             Ok(Poll::Pending) => {}
-            Err(payload) => return Poll::Ready(Outcome::Panicked(panic_message(&*payload))),
+            Err(payload) => return Poll::Ready(CallOutcome::Panicked(panic_message(&*payload))),
         }
         if timer.is_none() {
             timer.set(Some(tokio::time::sleep(timeout)));
         }
         match timer.as_mut().as_pin_mut().map(|sleep| sleep.poll(cx)) {
-            Some(Poll::Ready(())) => Poll::Ready(Outcome::TimedOut),
+            Some(Poll::Ready(())) => Poll::Ready(CallOutcome::TimedOut),
             _ => Poll::Pending,
         }
     })
@@ -225,7 +220,7 @@ mod tests {
             let first = poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
             assert!(first.is_pending());
             assert_eq!(polls.load(Ordering::Relaxed), 1);
-            assert!(matches!(call.await, Outcome::Answered(Ok(body)) if body == "done"));
+            assert!(matches!(call.await, CallOutcome::Answered(Ok(body)) if body == "done"));
             assert_eq!(polls.load(Ordering::Relaxed), 2);
         });
     }
@@ -238,7 +233,7 @@ mod tests {
                 Ok::<_, VError>(Bytes::new())
             };
             let outcome = call_guarded(&handler, Bytes::new(), Duration::from_millis(20)).await;
-            assert!(matches!(outcome, Outcome::TimedOut));
+            assert!(matches!(outcome, CallOutcome::TimedOut));
         });
     }
 
@@ -247,7 +242,7 @@ mod tests {
         runtime().block_on(async {
             let handler = |request: Bytes| async move { Ok::<_, VError>(request) };
             let outcome = call_guarded(&handler, Bytes::from("now"), Duration::ZERO).await;
-            assert!(matches!(outcome, Outcome::Answered(Ok(body)) if body == "now"));
+            assert!(matches!(outcome, CallOutcome::Answered(Ok(body)) if body == "now"));
         });
     }
 }

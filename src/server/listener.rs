@@ -12,10 +12,12 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::VError;
 
-use super::conn::{busy_error, refuse, Connection};
+use tracing::Instrument;
+
+use super::conn::{answer_refused, Connection};
 use super::handler::Handler;
 use super::millis;
-use super::report::{report, ConnRef, ErrorKind};
+use super::report::{report, ConnRef, FailureKind};
 use super::serve::Shared;
 
 /// The first pause after a failed `accept`; it doubles up to [`MAX_BACKOFF`].
@@ -123,7 +125,7 @@ pub(crate) async fn accept_loop<H: Handler>(
                 admit(worker, stream, peer, &shared);
             }
             Err(err) => {
-                shared.stats.count_error(ErrorKind::Accept);
+                shared.stats.count_error(FailureKind::Accept);
                 log_accept_error(worker, &err, backoff);
                 // A connection that died in the queue says nothing about the listener.
                 if is_per_connection(&err) {
@@ -143,7 +145,7 @@ fn log_accept_error(worker: usize, err: &io::Error, retry_in: Duration) {
     let error = err as &(dyn Error + 'static);
     let retry_ms = millis(retry_in);
     tracing::error!(
-        kind = ErrorKind::Accept.as_str(),
+        kind = FailureKind::Accept.as_str(),
         worker,
         error,
         retry_ms,
@@ -160,37 +162,179 @@ fn is_per_connection(err: &io::Error) -> bool {
     )
 }
 
-/// Starts serving a new connection, or refuses it when `max_connections` are
-/// already being served.
+/// Starts serving a new connection, in its own task and `tracing` span
+/// (`conn_id`, `peer`), or refuses it when its address holds
+/// `max_connections_per_address` or the server `max_connections` already.
 fn admit<H: Handler>(worker: usize, stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared<H>>) {
     let conn = ConnRef {
         conn_id: shared.next_conn_id(),
         peer,
     };
+    let span = tracing::info_span!("connection", conn_id = conn.conn_id, %peer);
     // Requests and responses are small and latency-bound: no Nagle delay.
     let _ = stream.set_nodelay(true);
+    let per_address = shared.config.per_address_limit();
+    let Some(slot) = shared.per_address.try_take(peer.ip(), per_address) else {
+        let err = busy_error(conn, Busy::Address(per_address));
+        return span.in_scope(|| refuse(worker, stream, err, shared));
+    };
     match Arc::clone(&shared.permits).try_acquire_owned() {
         Ok(permit) => {
             shared.stats.count_connection(worker);
-            tracing::debug!(conn_id = conn.conn_id, peer = %peer, worker, "connection accepted");
+            span.in_scope(|| tracing::debug!(worker, "connection accepted"));
             let connection = Connection::new(stream, conn, Arc::clone(shared));
-            shared.shutdown.spawn(async move {
-                connection.run().await;
-                drop(permit);
-            });
+            shared.shutdown.spawn(
+                async move {
+                    connection.run().await;
+                    drop((permit, slot));
+                }
+                .instrument(span),
+            );
         }
         Err(_) => {
-            shared.stats.count_rejected(worker);
-            let err = busy_error(conn, shared.config.max_connections);
-            report(&shared.stats, ErrorKind::ServerBusy, conn, &err);
-            // Refusals are bounded too: past the cap the socket is simply closed.
-            if let Ok(permit) = Arc::clone(&shared.refusal_permits).try_acquire_owned() {
-                let task_shared = Arc::clone(shared);
-                shared.shutdown.spawn(async move {
-                    refuse(stream, err, &task_shared.config).await;
-                    drop(permit);
-                });
+            drop(slot);
+            let err = busy_error(conn, Busy::Server(shared.config.max_connections));
+            span.in_scope(|| refuse(worker, stream, err, shared));
+        }
+    }
+}
+
+/// Which limit refused a connection.
+#[derive(Debug, Clone, Copy)]
+enum Busy {
+    /// `max_connections` are served.
+    Server(usize),
+    /// `max_connections_per_address` are served for the peer's address.
+    Address(usize),
+}
+
+/// The error a refused connection is answered with.
+fn busy_error(conn: ConnRef, busy: Busy) -> VError {
+    let builder = conn.error(FailureKind::ServerBusy);
+    match busy {
+        Busy::Server(max) => builder
+            .info("max_connections", max)
+            .message(format_args!(
+                "server busy: all {max} connections are in use; connection {} from {} refused",
+                conn.conn_id, conn.peer
+            ))
+            .build(),
+        Busy::Address(max) => builder
+            .info("max_connections_per_address", max)
+            .message(format_args!(
+                "server busy: {max} connections from {} are in use, the most one address may hold; connection {} refused",
+                conn.peer.ip(),
+                conn.conn_id
+            ))
+            .build(),
+    }
+}
+
+/// Counts and logs a refused connection, then answers it `ServerBusy` and closes
+/// it, in a task; past `max_refusals` being answered at once, closes it at once.
+fn refuse<H: Handler>(worker: usize, stream: TcpStream, err: VError, shared: &Arc<Shared<H>>) {
+    shared.stats.count_rejected(worker);
+    report(&shared.stats, FailureKind::ServerBusy, &err);
+    if let Ok(permit) = Arc::clone(&shared.refusal_permits).try_acquire_owned() {
+        let task_shared = Arc::clone(shared);
+        shared.shutdown.spawn(
+            async move {
+                answer_refused(stream, err, &task_shared.config).await;
+                drop(permit);
+            }
+            .in_current_span(),
+        );
+    }
+}
+
+#[cfg(all(test, feature = "tracing"))]
+mod tests {
+    use std::fmt::Write as _;
+    use std::sync::{Arc, Mutex};
+
+    use bytes::Bytes;
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id};
+    use tracing::{Event, Subscriber};
+    use tracing_subscriber::layer::{Context, SubscriberExt};
+    use tracing_subscriber::registry::LookupSpan;
+    use tracing_subscriber::Layer;
+
+    use crate::server::{Client, ServerBuilder};
+    use crate::VError;
+
+    /// `name=value ...` of the fields it visits.
+    #[derive(Default)]
+    struct Fields(String);
+
+    impl Visit for Fields {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            let _ = write!(self.0, "{}={value:?} ", field.name());
+        }
+    }
+
+    /// Records, for each event, its fields and those of its `connection` span.
+    #[derive(Clone, Default)]
+    struct Spans(Arc<Mutex<Vec<(String, String)>>>);
+
+    impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Spans {
+        fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+            let mut fields = Fields::default();
+            attrs.record(&mut fields);
+            if let Some(span) = ctx.span(id) {
+                span.extensions_mut().insert(fields);
             }
         }
+
+        fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+            let mut fields = Fields::default();
+            event.record(&mut fields);
+            let span = ctx
+                .event_scope(event)
+                .and_then(|mut scope| scope.find(|span| span.name() == "connection"))
+                .and_then(|span| span.extensions().get::<Fields>().map(|f| f.0.clone()))
+                .unwrap_or_default();
+            self.0.lock().unwrap().push((fields.0, span));
+        }
+    }
+
+    #[test]
+    fn a_connection_logs_in_its_span_and_its_events_do_not_repeat_it() {
+        let spans = Spans::default();
+        let subscriber = tracing_subscriber::registry().with(spans.clone());
+        let _default = tracing::subscriber::set_default(subscriber);
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let handler = |_request: Bytes| async move {
+                    Err::<Bytes, _>(VError::builder().name("Nope").message("no").build())
+                };
+                let server = ServerBuilder::new()
+                    .addr("127.0.0.1:0".parse().unwrap())
+                    .bind(handler)
+                    .await
+                    .unwrap();
+                let (addr, stop) = (server.local_addr(), server.shutdown_token());
+                let running = tokio::spawn(server.serve());
+                let mut client = Client::connect(addr).await.unwrap();
+                let local = client.local_addr();
+                assert!(client.request(b"x").await.is_err());
+                drop(client);
+                stop.cancel();
+                running.await.unwrap();
+
+                let events = spans.0.lock().unwrap().clone();
+                let (fields, span) = events
+                    .iter()
+                    .find(|(fields, _)| fields.contains("kind=\"handler_error\""))
+                    .expect("the handler's error is logged");
+                assert_eq!(span, &format!("conn_id=1 peer={local} "), "{fields}");
+                assert!(
+                    !fields.contains("conn_id=") && !fields.contains("peer="),
+                    "{fields}"
+                );
+            });
     }
 }

@@ -14,28 +14,26 @@ use tokio_util::sync::CancellationToken;
 
 use crate::VError;
 
-use super::config::{Config, ServerBuilder};
-use super::demo::DemoHandler;
+use super::config::Config;
 use super::handler::Handler;
 use super::listener;
+use super::per_address::PerAddress;
+use super::report::FailureKind;
 use super::shutdown::Shutdown;
 use super::stats::{Stats, Summary};
 use super::{deadline_after, millis};
 
-/// Connections answered `ServerBusy` at once; past it, extra ones are just closed.
-const MAX_REFUSALS: usize = 64;
-
-/// A bound server, ready to serve: made by [`ServerBuilder::bind`].
+/// A bound server, ready to serve: made by [`ServerBuilder::bind`](super::ServerBuilder::bind).
 ///
 /// ```
 /// use bytes::Bytes;
-/// use verror::server::{Client, Server};
+/// use verror::server::{Client, ServerBuilder};
 /// use verror::VError;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), VError> {
 /// let echo = |request: Bytes| async move { Ok::<_, VError>(request) };
-/// let server = Server::builder().addr("127.0.0.1:0".parse().unwrap()).bind(echo).await?;
+/// let server = ServerBuilder::new().addr("127.0.0.1:0".parse().unwrap()).bind(echo).await?;
 /// let addr = server.local_addr();
 /// let stop = server.shutdown_token();
 /// let running = tokio::spawn(server.serve());
@@ -50,7 +48,7 @@ const MAX_REFUSALS: usize = 64;
 /// # Ok(())
 /// # }
 /// ```
-pub struct Server<H = DemoHandler> {
+pub struct Server<H> {
     listeners: Vec<TcpListener>,
     local_addr: SocketAddr,
     shared: Arc<Shared<H>>,
@@ -66,6 +64,8 @@ pub(crate) struct Shared<H> {
     pub(crate) permits: Arc<Semaphore>,
     /// One permit per connection being refused.
     pub(crate) refusal_permits: Arc<Semaphore>,
+    /// Connections served per IP address.
+    pub(crate) per_address: PerAddress,
     next_conn_id: AtomicU64,
 }
 
@@ -86,23 +86,9 @@ impl<H> std::fmt::Debug for Server<H> {
     }
 }
 
-impl Server {
-    /// A builder with the default settings; see [`ServerBuilder`].
-    pub fn builder() -> ServerBuilder {
-        ServerBuilder::new()
-    }
-}
-
 impl<H: Handler> Server<H> {
     pub(crate) fn bind(config: Config, handler: H) -> Result<Server<H>, VError> {
-        if config.workers == 0 {
-            return Err(VError::builder()
-                .name("ConfigError")
-                .info("workers", 0)
-                .message("a server needs at least one worker")
-                .backtrace(false)
-                .build());
-        }
+        config.check()?;
         let listeners = listener::bind_all(config.addr, config.workers, config.backlog)?;
         let local_addr = listeners[0]
             .local_addr()
@@ -113,7 +99,10 @@ impl<H: Handler> Server<H> {
             permits: Arc::new(Semaphore::new(
                 config.max_connections.min(Semaphore::MAX_PERMITS),
             )),
-            refusal_permits: Arc::new(Semaphore::new(MAX_REFUSALS)),
+            refusal_permits: Arc::new(Semaphore::new(
+                config.max_refusals.min(Semaphore::MAX_PERMITS),
+            )),
+            per_address: PerAddress::default(),
             next_conn_id: AtomicU64::new(1),
             config,
             handler,
@@ -185,7 +174,8 @@ impl<H: Handler> Server<H> {
         while let Some(ended) = accept_loops.join_next().await {
             if let Err(err) = ended {
                 let error = &err as &(dyn Error + 'static);
-                tracing::error!(kind = "accept", error, "an accept loop failed");
+                let kind = FailureKind::Accept;
+                tracing::error!(kind = kind.as_str(), error, "an accept loop failed");
             }
         }
         let cut_off = shared.shutdown.finish(deadline).await;
@@ -209,7 +199,7 @@ fn log_summary(summary: &Summary) {
     if let Some(err) = &summary.shutdown_error {
         let error = err as &(dyn Error + 'static);
         tracing::error!(
-            kind = "shutdown_deadline",
+            kind = FailureKind::ShutdownDeadline.as_str(),
             open_connections = err.errors().len(),
             error,
             "connections still open at the shutdown deadline were cut off"

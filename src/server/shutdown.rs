@@ -12,6 +12,8 @@ use tokio_util::task::TaskTracker;
 
 use crate::VError;
 
+use super::report::FailureKind;
+
 /// How long tasks cut off at the deadline get to notice and report it.
 const CUT_OFF_GRACE: Duration = Duration::from_millis(250);
 
@@ -46,6 +48,11 @@ impl Shutdown {
     /// Resolves once the shutdown has begun.
     pub(crate) fn begun(&self) -> WaitForCancellationFuture<'_> {
         self.begun.cancelled()
+    }
+
+    /// Whether the shutdown has begun.
+    pub(crate) fn has_begun(&self) -> bool {
+        self.begun.is_cancelled()
     }
 
     /// Resolves once the deadline has passed.
@@ -99,9 +106,10 @@ impl Shutdown {
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), verror::VError> {
-/// use verror::server::{shutdown_signal, DemoHandler, Server};
+/// use verror::server::{shutdown_signal, ServerBuilder};
 ///
-/// let server = Server::builder().bind(DemoHandler::new()).await?;
+/// let echo = |request: bytes::Bytes| async move { Ok::<_, verror::VError>(request) };
+/// let server = ServerBuilder::new().bind(echo).await?;
 /// let summary = server.serve_until(shutdown_signal()).await;
 /// println!("{summary}");
 /// # Ok(())
@@ -112,7 +120,8 @@ pub async fn shutdown_signal() {
         Ok(name) => tracing::info!(signal = name, "shutting down"),
         Err(err) => {
             let error = &err as &(dyn Error + 'static);
-            tracing::error!(kind = "signal", error, "cannot listen for shutdown signals");
+            let kind = FailureKind::Signal;
+            tracing::error!(kind = kind.as_str(), error, "{}", kind.log_message());
             std::future::pending::<()>().await;
         }
     }

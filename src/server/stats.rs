@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::human::{Count, HumanDuration};
 use crate::VError;
 
-use super::report::ErrorKind;
+use super::report::FailureKind;
 
 /// A handle on a server's live counters (cheap to clone). Get one from
 /// [`Server::stats`](super::Server::stats) and take a [`Summary`] whenever you
@@ -21,7 +22,7 @@ struct Counters {
     connections: AtomicU64,
     rejected: AtomicU64,
     frames: AtomicU64,
-    errors: [AtomicU64; ErrorKind::ALL.len()],
+    errors: [AtomicU64; FailureKind::ALL.len()],
     accepted_per_worker: Box<[AtomicU64]>,
 }
 
@@ -55,7 +56,7 @@ impl Stats {
         self.0.frames.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn count_error(&self, kind: ErrorKind) {
+    pub(crate) fn count_error(&self, kind: FailureKind) {
         self.0.errors[kind.index()].fetch_add(1, Ordering::Relaxed);
     }
 
@@ -66,7 +67,7 @@ impl Stats {
             connections: c.connections.load(Ordering::Relaxed),
             rejected: c.rejected.load(Ordering::Relaxed),
             frames: c.frames.load(Ordering::Relaxed),
-            errors: ErrorKind::ALL
+            errors: FailureKind::ALL
                 .iter()
                 .map(|&kind| (kind, c.errors[kind.index()].load(Ordering::Relaxed)))
                 .filter(|&(_, n)| n > 0)
@@ -92,7 +93,7 @@ impl fmt::Debug for Stats {
 /// stops (and logged), or taken live with [`Stats::snapshot`].
 ///
 /// `{}` prints one line:
-/// `12 connections (1 refused), 3400 frames, 3 errors (oversized 1, frame_timeout 2) in 4.20s`.
+/// `12 connections (1 refused), 3400 frames, 3 errors (oversized 1, frame_timeout 2) in 4.2s`.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Summary {
@@ -103,7 +104,7 @@ pub struct Summary {
     /// Requests answered (with a body or with a handler's error).
     pub frames: u64,
     /// Errors by kind; kinds that did not occur are absent.
-    pub errors: BTreeMap<ErrorKind, u64>,
+    pub errors: BTreeMap<FailureKind, u64>,
     /// Connections (served or refused) each accept loop took: one entry per worker.
     pub accepted_per_worker: Vec<u64>,
     /// Time since the server was bound.
@@ -121,18 +122,23 @@ impl Summary {
     }
 
     /// The number of errors of one kind.
-    pub fn errors_of(&self, kind: ErrorKind) -> u64 {
+    pub fn errors_of(&self, kind: FailureKind) -> u64 {
         self.errors.get(&kind).copied().unwrap_or(0)
     }
 }
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} connections", self.connections)?;
+        write!(f, "{}", Count(self.connections, "connection"))?;
         if self.rejected > 0 {
             write!(f, " ({} refused)", self.rejected)?;
         }
-        write!(f, ", {} frames, {} errors", self.frames, self.error_count())?;
+        write!(
+            f,
+            ", {}, {}",
+            Count(self.frames, "frame"),
+            Count(self.error_count(), "error")
+        )?;
         let mut sep = " (";
         for (kind, n) in &self.errors {
             write!(f, "{sep}{kind} {n}")?;
@@ -141,6 +147,6 @@ impl fmt::Display for Summary {
         if !self.errors.is_empty() {
             f.write_str(")")?;
         }
-        write!(f, " in {:.2}s", self.elapsed.as_secs_f64())
+        write!(f, " in {}", HumanDuration(self.elapsed))
     }
 }

@@ -18,8 +18,8 @@ use arbitrary::{Arbitrary, Unstructured};
 use bytes::BytesMut;
 use serde_json::Value;
 use verror::frame::{
-    FrameCodec, FrameContext, FrameError, FrameState, OversizedPolicy, TimeoutStage,
-    DEFAULT_MAX_FRAME_LEN, HEADER_LEN,
+    FrameCodec, FrameError, FrameState, OversizedPolicy, TimeoutStage, DEFAULT_MAX_FRAME_LEN,
+    HEADER_LEN,
 };
 use verror::records::{LogFormat, LogRecord, Severity};
 use verror::{ErrorJson, VError};
@@ -187,20 +187,10 @@ fn error_event(err: FrameError, codec: &FrameCodec, stream: &[u8]) -> Event {
         u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize
     };
 
-    // The message states the numbers, and so does the VError a server would log.
+    // The message states the numbers, and so do the accessors a server reads
+    // them with (the frame's position is the codec's, `index` and `offset`).
     let text = err.to_string();
-    let peer = "127.0.0.1:50412".parse().expect("a socket address");
-    let verror = FrameContext::new(7, peer).at(codec).to_verror(err);
-    let line = format!("{verror:#}");
-    assert!(line.ends_with(&text), "{line:?} does not end with {text:?}");
-    assert!(
-        line.contains(&format!("frame {index} at byte {offset}")),
-        "{line:?}"
-    );
-    let info = verror.own_info();
-    let err = verror::find_cause::<FrameError>(&verror).expect("the FrameError is the cause");
-
-    match *err {
+    match err {
         FrameError::Oversized { declared, max } => {
             assert!(declared > max, "{text}: not over the limit");
             assert_eq!(max, codec.max_frame_len(), "{text}: not the codec's limit");
@@ -210,8 +200,8 @@ fn error_event(err: FrameError, codec: &FrameCodec, stream: &[u8]) -> Event {
                 "{text}: not the header at {offset}"
             );
             assert!(text.contains(&declared.to_string()) && text.contains(&max.to_string()));
-            assert_eq!(info.get("declared_len"), Some(&Value::from(declared)));
-            assert_eq!(info.get("max_frame_len"), Some(&Value::from(max)));
+            assert_eq!(err.declared_len(), Some(declared));
+            assert_eq!(err.max_frame_len(), Some(max));
             Event::Oversized {
                 declared,
                 max,
@@ -222,7 +212,7 @@ fn error_event(err: FrameError, codec: &FrameCodec, stream: &[u8]) -> Event {
         FrameError::TruncatedHeader { received } => {
             assert!((1..HEADER_LEN).contains(&received), "{text}");
             assert_eq!(received, left, "{text}: {left} bytes after offset {offset}");
-            assert_eq!(info.get("received"), Some(&Value::from(received)));
+            assert_eq!(err.received(), Some(received));
             Event::TruncatedHeader {
                 received,
                 index,
@@ -241,8 +231,8 @@ fn error_event(err: FrameError, codec: &FrameCodec, stream: &[u8]) -> Event {
                 left - HEADER_LEN,
                 "{text}: {left} bytes after offset {offset}"
             );
-            assert_eq!(info.get("declared_len"), Some(&Value::from(declared)));
-            assert_eq!(info.get("received"), Some(&Value::from(received)));
+            assert_eq!(err.declared_len(), Some(declared));
+            assert_eq!(err.received(), Some(received));
             Event::TruncatedPayload {
                 declared,
                 received,
@@ -250,7 +240,7 @@ fn error_event(err: FrameError, codec: &FrameCodec, stream: &[u8]) -> Event {
                 offset,
             }
         }
-        ref other => panic!("the decoder returned {other:?}"),
+        other => panic!("the decoder returned {other:?}"),
     }
 }
 
@@ -343,19 +333,10 @@ fn check_timeout(codec: &FrameCodec, waited_ms: usize) {
         ) if received == *r && declared == *expected => {}
         _ => panic!("{state:?} timed out as {err:?}"),
     }
-    let text = err.to_string();
-    let peer = "[::1]:9".parse().expect("a socket address");
-    let verror = FrameContext::new(1, peer).at(codec).to_verror(err);
-    assert!(format!("{verror:#}").ends_with(&text));
-    let info = verror.own_info();
-    assert_eq!(info.get("elapsed_ms"), Some(&Value::from(waited_ms)));
-    assert_eq!(
-        info.get("received"),
-        verror::find_cause::<FrameError>(&verror)
-            .and_then(FrameError::received)
-            .map(Value::from)
-            .as_ref()
-    );
+    let FrameError::Timeout { elapsed: e, .. } = err else {
+        unreachable!("matched above");
+    };
+    assert_eq!(e, elapsed);
 }
 
 /// After a sticky failure every call returns the same error and leaves the buffer alone.

@@ -18,9 +18,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 pub use crate::server_support::{log_to, LogTarget, Logs, LIMIT};
-use verror::server::load::{PARTIAL_DECLARED, PARTIAL_SENT};
-pub use verror::server::Fault;
-use verror::server::{Client, ErrorKind, ResponseReceiver};
+pub use verror::server::load::Fault;
+use verror::server::{Client, FailureKind, ResponseReceiver};
 use verror::VError;
 
 /// Every wait of these tests on a child process, a heap reading or the
@@ -104,7 +103,7 @@ pub fn good_frame_first(fault: Fault) -> bool {
 }
 
 /// The error counts by kind that `faults` (how many of each) must produce.
-pub fn expected_errors(faults: &BTreeMap<Fault, u64>) -> BTreeMap<ErrorKind, u64> {
+pub fn expected_errors(faults: &BTreeMap<Fault, u64>) -> BTreeMap<FailureKind, u64> {
     let mut errors = BTreeMap::new();
     for (fault, &n) in faults {
         if n > 0 {
@@ -158,7 +157,7 @@ pub async fn inject(addr: SocketAddr, fault: Fault, seed: usize) {
         }
         Fault::SlowPayload => {
             let trickle = async {
-                for _ in PARTIAL_SENT + 1..PARTIAL_DECLARED {
+                for _ in 1..fault.missing_payload() {
                     tokio::time::sleep(TRICKLE_EVERY).await;
                     sender.feed_raw(b"s");
                     if sender.flush().await.is_err() {
@@ -191,7 +190,7 @@ async fn expect_error(receiver: &mut ResponseReceiver, fault: Fault) -> VError {
         .await
         .expect_err("a fault is answered with an error");
     assert_eq!(
-        ErrorKind::classify(&err),
+        FailureKind::classify(&err),
         Some(fault.expected_kind()),
         "{fault}: {err:?}"
     );

@@ -19,9 +19,18 @@ use tracing_subscriber::layer::SubscriberExt;
 use verror::layer::{LogBuffer, LogLayer};
 use verror::records::LogFormat;
 use verror::server::{
-    Client, ErrorKind, Handler, RequestSender, ResponseReceiver, Server, ServerBuilder, Summary,
+    Client, FailureKind, Handler, RequestSender, ResponseReceiver, ServerBuilder, Summary,
 };
 use verror::VError;
+
+/// The `verror` program's handler (echo, and `!` commands that fail), for the
+/// tests that drive it: it is the program's, not the library's.
+#[cfg(feature = "cli")]
+#[path = "../../src/bin/verror/demo_handler.rs"]
+pub mod demo_handler;
+#[cfg(feature = "cli")]
+#[allow(unused_imports)] // only some test binaries drive it
+pub use demo_handler::DemoHandler;
 
 /// The request limit of the test servers.
 pub const LIMIT: usize = 4096;
@@ -43,7 +52,7 @@ pub fn within<F: Future>(future: F) -> impl Future<Output = F::Output> {
 
 /// A server builder for tests: loopback, ephemeral port, short timeouts.
 pub fn builder() -> ServerBuilder {
-    Server::builder()
+    ServerBuilder::new()
         .addr("127.0.0.1:0".parse().unwrap())
         .max_frame_len(LIMIT)
         .idle_timeout(Duration::from_secs(5))
@@ -52,6 +61,9 @@ pub fn builder() -> ServerBuilder {
         .handler_timeout(Duration::from_secs(5))
         .linger(Duration::from_millis(200))
         .shutdown_deadline(Duration::from_secs(5))
+        // Every test client comes from 127.0.0.1: only the fairness tests limit
+        // connections per address.
+        .max_connections_per_address(usize::MAX)
 }
 
 /// A server running in its own task.
@@ -251,15 +263,15 @@ impl Logs {
             .collect()
     }
 
-    /// The error lines written, by kind, for the kinds of [`ErrorKind::ALL`]
+    /// The error lines written, by kind, for the kinds of [`FailureKind::ALL`]
     /// that occurred.
-    pub fn by_kind(&self) -> BTreeMap<ErrorKind, u64> {
+    pub fn by_kind(&self) -> BTreeMap<FailureKind, u64> {
         let mut counts = BTreeMap::new();
         for line in self.lines() {
             if line.get("error").is_none() {
                 continue;
             }
-            if let Some(&kind) = ErrorKind::ALL.iter().find(|k| line["kind"] == k.as_str()) {
+            if let Some(&kind) = FailureKind::ALL.iter().find(|k| line["kind"] == k.as_str()) {
                 *counts.entry(kind).or_insert(0) += 1;
             }
         }
@@ -284,4 +296,23 @@ impl Drop for Logs {
     fn drop(&mut self) {
         LOG_TARGET.with(|current| *current.borrow_mut() = None);
     }
+}
+
+/// The end of a connection the server stops reading at a shutdown: `err` (the
+/// response after the last answer) is the `ShuttingDown` error; once this
+/// client closes its side, the server closes too, with nothing lost on the way.
+pub async fn expect_shutdown_end(
+    err: VError,
+    sender: &mut RequestSender,
+    receiver: &mut ResponseReceiver,
+) {
+    assert_eq!(
+        FailureKind::classify(&err),
+        Some(FailureKind::ShuttingDown),
+        "{err:?}"
+    );
+    // The server drains what this client still sends until it closes.
+    let _ = within(sender.shutdown()).await;
+    let closed = within(receiver.recv()).await.unwrap_err();
+    assert_eq!(closed.name(), "ConnectionClosed", "{closed:?}");
 }

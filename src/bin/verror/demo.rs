@@ -12,10 +12,12 @@ use tokio::time::Instant;
 use tracing_subscriber::filter::LevelFilter;
 use verror::layer::{Format, LogBuffer, LogLayer};
 use verror::server::load::{Fault, Load};
-use verror::server::{Client, DemoHandler, ErrorKind, Exposure, Server};
+use verror::server::{Client, Exposure, FailureKind, ServerBuilder};
 use verror::VError;
 
+use crate::demo_handler::DemoHandler;
 use crate::logging;
+use crate::output::{report, stdout_colored};
 
 /// The demo server's request limit.
 const MAX_FRAME_LEN: usize = 64 * 1024;
@@ -29,12 +31,12 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 const LOG_WAIT: Duration = Duration::from_secs(3);
 
 /// The handler commands that fail, and the kind each is logged as.
-const FAILING_COMMANDS: [(&str, ErrorKind); 5] = [
-    ("!lookup x1", ErrorKind::HandlerError),
-    ("!lookup 42", ErrorKind::HandlerError),
-    ("!fail disk on fire", ErrorKind::HandlerError),
-    ("!panic", ErrorKind::HandlerPanic),
-    ("!sleep 1000", ErrorKind::HandlerTimeout),
+const FAILING_COMMANDS: [(&str, FailureKind); 5] = [
+    ("!lookup x1", FailureKind::HandlerError),
+    ("!lookup 42", FailureKind::HandlerError),
+    ("!fail disk on fire", FailureKind::HandlerError),
+    ("!panic", FailureKind::HandlerPanic),
+    ("!sleep 1000", FailureKind::HandlerTimeout),
 ];
 
 /// The variable that turns the errors' backtraces on or off, before
@@ -56,12 +58,12 @@ pub fn quiet_backtraces() {
 pub struct DemoArgs {
     /// The format of the server's log lines: json (verror's native record), ecs,
     /// otel, bunyan, text or compact.
-    #[arg(long, default_value = "json")]
+    #[arg(long, default_value = "json", value_parser = crate::serve::log_format())]
     log_format: Format,
-    /// Pretty-print the JSON log lines (one line each otherwise, as a server
-    /// writes them).
+    /// Print each JSON log line on one line, as a server writes it (indented
+    /// otherwise, to be read).
     #[arg(long)]
-    pretty: bool,
+    one_line: bool,
 }
 
 /// Runs the tour; exits 0 when every step got the answer and the log line it
@@ -75,7 +77,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, VError> {
         .service("verror-demo");
     let handle = logging::init(layer, LevelFilter::INFO)?;
 
-    let server = Server::builder()
+    let server = ServerBuilder::new()
         .addr(SocketAddr::from(([127, 0, 0, 1], 0)))
         .max_frame_len(MAX_FRAME_LEN)
         .frame_timeout(FRAME_TIMEOUT)
@@ -89,13 +91,13 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, VError> {
     let mut demo = Demo {
         addr: server.local_addr(),
         logs,
-        pretty: args.pretty,
+        pretty: !args.one_line,
         problems: Vec::new(),
     };
     let stop = server.shutdown_token();
     let running = tokio::spawn(server.serve());
 
-    println!(
+    say!(
         "verror demo: a server on {} (max frame {} bytes, frame timeout {:?}, handler timeout {:?}), \
          logging {} lines.\nEach client report below is what `verror send` would print; \
          errors capture backtraces only when {LIB_BACKTRACE}=1.",
@@ -112,12 +114,12 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, VError> {
     let summary = running
         .await
         .map_err(|e| VError::wrap(e, "the server task failed"))?;
-    println!("summary: {summary}");
+    say!("summary: {summary}");
     demo.server_logged(None).await;
     handle.flush();
 
     if demo.problems.is_empty() {
-        println!("\nEvery request was answered, every fault and failure logged with its numbers.");
+        say!("\nEvery request was answered, every fault and failure logged with its numbers.");
         Ok(ExitCode::SUCCESS)
     } else {
         Err(VError::builder()
@@ -171,7 +173,7 @@ impl Demo {
             .max_frame_len(MAX_FRAME_LEN)
             .run()
             .await?;
-        println!("{}", indent(&report.to_string()));
+        say!("{}", indent(&report.to_string()));
         if let Some(failure) = report.failure() {
             self.problems.push(failure);
         }
@@ -188,10 +190,10 @@ impl Demo {
                 Err(err) => Some(Err(err)),
             };
             match outcome {
-                Some(Err(err)) if ErrorKind::classify(&err) == Some(fault.expected_kind()) => {
-                    println!("client got:\n{}", indent(&format!("{err:?}")));
+                Some(Err(err)) if FailureKind::classify(&err) == Some(fault.expected_kind()) => {
+                    say!("client got:\n{}", indent(&report(&err, stdout_colored())));
                 }
-                None => println!(
+                None => say!(
                     "client: sent the reset; no connection is left to answer on, so only the server's log tells"
                 ),
                 other => self.unexpected(fault.as_str(), other),
@@ -202,7 +204,7 @@ impl Demo {
 
     async fn handler_errors(&mut self) -> Result<(), VError> {
         section("3. Handler errors: the client gets the public view, the log the whole chain");
-        println!(
+        say!(
             "(`--expose public`, the default: a level built with skip_cause_message hides what lies\n\
              below it from the client; the log keeps every level, sensitive fields redacted)"
         );
@@ -210,8 +212,8 @@ impl Demo {
         for (command, kind) in FAILING_COMMANDS {
             step(&format!("request {command:?}"));
             match client.request(command).await {
-                Err(err) if ErrorKind::classify(&err) == Some(kind) => {
-                    println!("client got:\n{}", indent(&format!("{err:?}")));
+                Err(err) if FailureKind::classify(&err) == Some(kind) => {
+                    say!("client got:\n{}", indent(&report(&err, stdout_colored())));
                 }
                 other => self.unexpected(command, Some(other)),
             }
@@ -225,11 +227,11 @@ impl Demo {
 
     fn expect_body(&mut self, request: &str, answer: Result<Bytes, VError>) {
         match answer {
-            Ok(body) => println!("{request:?} -> {:?}", String::from_utf8_lossy(&body)),
+            Ok(body) => say!("{request:?} -> {:?}", String::from_utf8_lossy(&body)),
             Err(err) => {
-                println!(
+                say!(
                     "{request:?} -> unexpected error:\n{}",
-                    indent(&format!("{err:?}"))
+                    indent(&report(&err, stdout_colored()))
                 );
                 self.problems.push(err);
             }
@@ -239,9 +241,9 @@ impl Demo {
     fn unexpected(&mut self, what: &str, outcome: Option<Result<Bytes, VError>>) {
         let problem = match outcome {
             Some(Err(err)) => {
-                println!(
+                say!(
                     "client got an unexpected error:\n{}",
-                    indent(&format!("{err:?}"))
+                    indent(&report(&err, stdout_colored()))
                 );
                 VError::builder()
                     .name("UnexpectedAnswer")
@@ -252,7 +254,7 @@ impl Demo {
                     .build()
             }
             Some(Ok(body)) => {
-                println!("client got a body: {:?}", String::from_utf8_lossy(&body));
+                say!("client got a body: {:?}", String::from_utf8_lossy(&body));
                 VError::builder()
                     .name("UnexpectedAnswer")
                     .info("step", what)
@@ -273,10 +275,10 @@ impl Demo {
 
     /// Prints the server's log lines since the last call; with `kind`, first waits
     /// (a bounded while) for a line of that kind.
-    async fn server_logged(&mut self, kind: Option<ErrorKind>) {
+    async fn server_logged(&mut self, kind: Option<FailureKind>) {
         let mut lines: Vec<String> = Vec::new();
         let deadline = Instant::now() + LOG_WAIT;
-        let has_kind = |lines: &[String], kind: ErrorKind| {
+        let has_kind = |lines: &[String], kind: FailureKind| {
             let (json, text) = (format!("\"kind\":\"{kind}\""), format!("kind={kind}"));
             lines
                 .iter()
@@ -296,11 +298,11 @@ impl Demo {
         lines.extend(self.logs.take().lines().map(str::to_owned));
 
         if lines.is_empty() {
-            println!("server log: nothing (no errors)");
+            say!("server log: nothing (no errors)");
         } else {
-            println!("server log:");
+            say!("server log:");
             for line in &lines {
-                println!("{}", indent(&self.show_line(line)));
+                say!("{}", indent(&self.show_line(line)));
             }
         }
         if let Some(kind) = kind {
@@ -330,11 +332,11 @@ impl Demo {
 }
 
 fn section(title: &str) {
-    println!("\n=== {title} ===");
+    say!("\n=== {title} ===");
 }
 
 fn step(title: &str) {
-    println!("\n--- {title}");
+    say!("\n--- {title}");
 }
 
 /// Every line of `text`, indented by four spaces.

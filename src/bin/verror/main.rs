@@ -11,7 +11,13 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+// First: its `say!` macro is used by the modules after it.
+#[macro_use]
+mod output;
+
+mod addr;
 mod demo;
+mod demo_handler;
 mod duration;
 mod load;
 mod logging;
@@ -30,6 +36,13 @@ use verror::VError;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Colour in reports: auto (on a terminal, unless NO_COLOR is set),
+    /// always or never.
+    #[arg(long, global = true, value_enum, default_value_t = output::ColorChoice::Auto)]
+    color: output::ColorChoice,
+    /// Error reports with the source location of each level.
+    #[arg(short, long, global = true)]
+    verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -47,23 +60,28 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    output::init(cli.color, cli.verbose);
     if matches!(cli.command, Command::Demo(_)) {
         demo::quiet_backtraces();
     }
     let outcome = runtime().and_then(|runtime| {
-        runtime.block_on(async {
+        let outcome = runtime.block_on(async {
             match cli.command {
                 Command::Serve(args) => serve::run(args).await,
                 Command::Send(args) => send::run(args).await,
                 Command::Load(args) => load::run(args).await,
                 Command::Demo(args) => demo::run(args).await,
             }
-        })
+        });
+        // A response still being decoded past the timeout (on a blocking
+        // thread) must not hold the program: it has answered already.
+        runtime.shutdown_background();
+        outcome
     });
     match outcome {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("{err:?}");
+            output::to_stderr(&output::report(&err, output::stderr_colored()));
             ExitCode::FAILURE
         }
     }

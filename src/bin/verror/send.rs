@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use clap::Args;
 use verror::frame::DEFAULT_MAX_FRAME_LEN;
-use verror::server::Client;
+use verror::server::{Client, DEFAULT_MAX_ERROR_LEN};
 use verror::VError;
 
-use crate::duration;
+use crate::{duration, output};
 
 /// `verror send`'s options.
 #[derive(Debug, Args)]
@@ -28,6 +28,9 @@ pub struct SendArgs {
     /// The server's request limit, in bytes.
     #[arg(long, default_value_t = DEFAULT_MAX_FRAME_LEN)]
     max_frame_len: usize,
+    /// The longest error response accepted (the server's --max-error-len).
+    #[arg(long, default_value_t = DEFAULT_MAX_ERROR_LEN)]
+    max_error_len: usize,
 }
 
 /// Sends the request. The body goes to stdout as it is; a failure (the server's
@@ -42,11 +45,11 @@ pub async fn run(args: SendArgs) -> Result<ExitCode, VError> {
         Err(err) if args.json => {
             let json = serde_json::to_string(&err)
                 .map_err(|e| VError::wrap(e, "cannot write the error as JSON"))?;
-            println!("{json}");
+            say!("{json}");
             Ok(ExitCode::FAILURE)
         }
         Err(err) => {
-            eprintln!("{err:?}");
+            output::to_stderr(&output::report(&err, output::stderr_colored()));
             Ok(ExitCode::FAILURE)
         }
     }
@@ -61,6 +64,7 @@ async fn request(args: &SendArgs) -> Result<bytes::Bytes, VError> {
         .connect_timeout(args.timeout)
         .timeout(args.timeout)
         .max_frame_len(args.max_frame_len)
+        .max_error_len(args.max_error_len)
         .connect(args.addr.as_str())
         .await?;
     client.request(&payload).await
@@ -111,5 +115,9 @@ fn write_body(body: &[u8]) -> Result<(), VError> {
             }
         })
         .and_then(|()| stdout.flush())
-        .map_err(|e| VError::wrap(e, "cannot write the response to stdout"))
+        .or_else(|e| match e.kind() {
+            // The reader went away (`| head -c 10`): nothing left to tell.
+            std::io::ErrorKind::BrokenPipe => Ok(()),
+            _ => Err(VError::wrap(e, "cannot write the response to stdout")),
+        })
 }

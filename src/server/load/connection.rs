@@ -9,13 +9,12 @@ use tokio::time::Instant;
 
 use crate::VError;
 
-use super::super::Client;
+use super::super::report::REMOTE_ERROR;
+use super::super::{Client, WRITE_BATCH};
 use super::fault::Fault;
 use super::latency::LatencyHistogram;
 use super::report::{Tally, MISMATCH};
 
-/// The sender writes whenever this much is queued, or when the window is full.
-const BATCH_BYTES: usize = 64 * 1024;
 /// Responses counted locally before the shared progress counter is updated.
 const PROGRESS_STEP: u64 = 64;
 
@@ -30,8 +29,8 @@ pub(super) struct Plan {
 }
 
 /// Where the request index is written in a payload: after the first byte, which
-/// stays the pattern's (never `!`, so that a server with the bundled
-/// [`DemoHandler`](super::super::DemoHandler) echoes rather than runs a command).
+/// stays the pattern's (never `!`, so that a server with the `verror` program's
+/// handler echoes rather than runs a command).
 const STAMP_AT: usize = 1;
 
 /// The payload every request of a run starts from: `size` bytes, `0, 1, 2, ...`
@@ -69,7 +68,7 @@ fn is_echo(pattern: &[u8], index: u64, body: &[u8]) -> bool {
 
 /// What one connection saw.
 #[derive(Default)]
-pub(super) struct Outcome {
+pub(super) struct ConnectionOutcome {
     pub(super) sent: u64,
     pub(super) ok: u64,
     pub(super) answered: u64,
@@ -84,9 +83,9 @@ pub(super) struct Outcome {
 /// Runs one connection: `plan.frames` echo requests, at most `plan.window` in
 /// flight, then the fault, if any, on the same connection. Every wait is bounded
 /// by the client's timeout.
-pub(super) async fn run(client: Client, plan: &Plan, progress: &AtomicU64) -> Outcome {
+pub(super) async fn run(client: Client, plan: &Plan, progress: &AtomicU64) -> ConnectionOutcome {
     let (mut sender, mut receiver) = client.split();
-    let mut outcome = Outcome::default();
+    let mut outcome = ConnectionOutcome::default();
     // One timestamp per request in flight: the channel's capacity is the window.
     let (in_flight, mut sent_at) = mpsc::channel::<Instant>(plan.window.max(1));
 
@@ -103,7 +102,7 @@ pub(super) async fn run(client: Client, plan: &Plan, progress: &AtomicU64) -> Ou
             sender.feed(&payload)?;
             slot.send(now);
             next += 1;
-            while next < plan.frames && sender.buffered() < BATCH_BYTES {
+            while next < plan.frames && sender.buffered() < WRITE_BATCH {
                 let Ok(slot) = in_flight.try_reserve() else {
                     break;
                 };
@@ -144,7 +143,7 @@ pub(super) async fn run(client: Client, plan: &Plan, progress: &AtomicU64) -> Ou
                         });
                     }
                 }
-                Err(err) if err.name() == "RemoteError" => {
+                Err(err) if err.name() == REMOTE_ERROR => {
                     outcome_ref.latency.record(now - started);
                     outcome_ref.answered += 1;
                     outcome_ref.errors.add(&err);

@@ -7,46 +7,48 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::choice::unknown_value;
 use crate::frame::HEADER_LEN;
 use crate::VError;
 
-use super::super::{Client, ErrorKind, RequestSender};
+use super::super::{Client, FailureKind, RequestSender};
 
 /// The payload length the partial frames of the truncated, slow and reset faults
 /// declare (the server's limit must be at least this, or they read as oversized).
-pub const PARTIAL_DECLARED: usize = 100;
+const PARTIAL_DECLARED: usize = 100;
 /// The payload bytes those partial frames actually carry.
-pub const PARTIAL_SENT: usize = 10;
+const PARTIAL_SENT: usize = 10;
 /// The bytes of garbage the [`Fault::Garbage`] fault sends: an HTTP request. Its
 /// first four bytes, read as a header, declare 1 195 725 856 bytes.
-pub const GARBAGE: &[u8] = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+const GARBAGE: &[u8] = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 /// How long the [`Fault::Reset`] fault waits between sending its partial frame and
 /// the reset, so that the server has read the bytes (and its log counts them).
-pub const RESET_PAUSE: Duration = Duration::from_millis(50);
+const RESET_PAUSE: Duration = Duration::from_millis(50);
 
 /// A way for a client to misbehave, and the server error it earns.
 ///
 /// | fault | what the client sends | server error kind | then |
 /// |---|---|---|---|
-/// | `oversized` | a header declaring `u32::MAX` bytes, then 1 KiB | [`Oversized`](ErrorKind::Oversized) | closed (`Close` policy), or skipped (`Discard`) |
-/// | `garbage` | `GET / HTTP/1.1…`: its first 4 bytes declare 1 195 725 856 | [`Oversized`](ErrorKind::Oversized) | as above |
-/// | `truncated-header` (or `truncated`) | 2 of the 4 header bytes, then FIN | [`TruncatedHeader`](ErrorKind::TruncatedHeader) | closed |
-/// | `truncated-payload` | a header declaring 100, 10 payload bytes, then FIN | [`TruncatedPayload`](ErrorKind::TruncatedPayload) | closed |
-/// | `slow-header` (or `slow`) | 2 header bytes, then nothing | [`FrameTimeout`](ErrorKind::FrameTimeout) once the frame timeout passes | closed |
-/// | `slow-payload` | a header declaring 100 and 10 payload bytes, then nothing | [`FrameTimeout`](ErrorKind::FrameTimeout) | closed |
-/// | `reset` | a header declaring 100 and 10 payload bytes, then a TCP reset | [`Reset`](ErrorKind::Reset), in the server's log only: the client is gone | - |
+/// | `oversized` | a header declaring `u32::MAX` bytes, then 1 KiB | [`Oversized`](FailureKind::Oversized) | closed (`Close` policy), or skipped (`Discard`) |
+/// | `garbage` | `GET / HTTP/1.1…`: its first 4 bytes declare 1 195 725 856 | [`Oversized`](FailureKind::Oversized) | as above |
+/// | `truncated-header` (or `truncated`) | 2 of the 4 header bytes, then FIN | [`TruncatedHeader`](FailureKind::TruncatedHeader) | closed |
+/// | `truncated-payload` | a header declaring 100, 10 payload bytes, then FIN | [`TruncatedPayload`](FailureKind::TruncatedPayload) | closed |
+/// | `slow-header` (or `slow`) | 2 header bytes, then nothing | [`FrameTimeout`](FailureKind::FrameTimeout) once the frame timeout passes | closed |
+/// | `slow-payload` | a header declaring 100 and 10 payload bytes, then nothing | [`FrameTimeout`](FailureKind::FrameTimeout) | closed |
+/// | `reset` | a header declaring 100 and 10 payload bytes, then a TCP reset | [`Reset`](FailureKind::Reset), in the server's log only: the client is gone | - |
 ///
 /// Every fault but `reset` is answered with an error response, which
 /// [`inject`](Fault::inject) returns as a `RemoteError`; the slow ones wait for it
 /// past the server's frame timeout (the client's timeout must be longer).
 ///
 /// ```
-/// use verror::server::{ErrorKind, Fault};
+/// use verror::server::load::Fault;
+/// use verror::server::FailureKind;
 ///
 /// let fault: Fault = "truncated".parse()?;
 /// assert_eq!(fault, Fault::TruncatedHeader);
-/// assert_eq!(fault.expected_kind(), ErrorKind::TruncatedHeader);
-/// assert_eq!(Fault::Garbage.expected_kind(), ErrorKind::Oversized);
+/// assert_eq!(fault.expected_kind(), FailureKind::TruncatedHeader);
+/// assert_eq!(Fault::Garbage.expected_kind(), FailureKind::Oversized);
 /// assert!(!Fault::Reset.is_answered());
 /// assert!("smoke".parse::<Fault>().is_err());
 /// # Ok::<(), verror::VError>(())
@@ -114,13 +116,25 @@ impl Fault {
 
     /// The kind of error the server reports for this fault (in its log, and, for
     /// every fault but [`Reset`](Fault::Reset), in its error response).
-    pub fn expected_kind(self) -> ErrorKind {
+    pub fn expected_kind(self) -> FailureKind {
         match self {
-            Fault::Oversized | Fault::Garbage => ErrorKind::Oversized,
-            Fault::TruncatedHeader => ErrorKind::TruncatedHeader,
-            Fault::TruncatedPayload => ErrorKind::TruncatedPayload,
-            Fault::SlowHeader | Fault::SlowPayload => ErrorKind::FrameTimeout,
-            Fault::Reset => ErrorKind::Reset,
+            Fault::Oversized | Fault::Garbage => FailureKind::Oversized,
+            Fault::TruncatedHeader => FailureKind::TruncatedHeader,
+            Fault::TruncatedPayload => FailureKind::TruncatedPayload,
+            Fault::SlowHeader | Fault::SlowPayload => FailureKind::FrameTimeout,
+            Fault::Reset => FailureKind::Reset,
+        }
+    }
+
+    /// The payload bytes the fault's partial frame lacks (0 for the faults
+    /// without one): what a test trickles to keep a slow payload coming without
+    /// ever completing it.
+    pub fn missing_payload(self) -> usize {
+        match self {
+            Fault::TruncatedPayload | Fault::SlowPayload | Fault::Reset => {
+                PARTIAL_DECLARED - PARTIAL_SENT
+            }
+            _ => 0,
         }
     }
 
@@ -158,11 +172,13 @@ impl Fault {
     /// server has read the bytes.
     ///
     /// ```
-    /// use verror::server::{Client, DemoHandler, ErrorKind, Fault, Server};
+    /// use verror::server::load::Fault;
+    /// use verror::server::{Client, FailureKind, ServerBuilder};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), verror::VError> {
-    /// let server = Server::builder().addr("127.0.0.1:0".parse().unwrap()).bind(DemoHandler::new()).await?;
+    /// let echo = |request: bytes::Bytes| async move { Ok::<_, verror::VError>(request) };
+    /// let server = ServerBuilder::new().addr("127.0.0.1:0".parse().unwrap()).bind(echo).await?;
     /// let addr = server.local_addr();
     /// tokio::spawn(server.serve());
     ///
@@ -172,7 +188,7 @@ impl Fault {
     /// Fault::TruncatedPayload.send(&mut sender).await?;
     /// assert_eq!(receiver.recv().await?, "hello");
     /// let err = receiver.recv().await.unwrap_err();
-    /// assert_eq!(ErrorKind::classify(&err), Some(ErrorKind::TruncatedPayload));
+    /// assert_eq!(FailureKind::classify(&err), Some(FailureKind::TruncatedPayload));
     /// # Ok(())
     /// # }
     /// ```
@@ -234,14 +250,6 @@ impl FromStr for Fault {
         Fault::ALL
             .into_iter()
             .find(|fault| fault.as_str() == text)
-            .ok_or_else(|| {
-                VError::builder()
-                    .name("ConfigError")
-                    .info("given", text)
-                    .info("expected", Fault::ALL.map(Fault::as_str))
-                    .message(format!("unknown fault {text:?}"))
-                    .backtrace(false)
-                    .build()
-            })
+            .ok_or_else(|| unknown_value("fault", text, &Fault::ALL.map(Fault::as_str)))
     }
 }

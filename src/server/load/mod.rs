@@ -5,7 +5,7 @@
 //! It drives [`Client`]s, so it speaks the protocol of [`Response`](super::Response):
 //! the server answers each request with a status byte then the body. It runs
 //! against this crate's [`Server`](super::Server) with an echo handler (such as
-//! [`DemoHandler`](super::DemoHandler)), or any server that echoes in that format.
+//! the `verror` program's), or any server that echoes in that format.
 //!
 //! # What a run does
 //!
@@ -15,14 +15,14 @@
 //!    reads the responses as they come. Request *i* of a connection is the same
 //!    pattern of `size` bytes, with *i* in the 8 bytes (or fewer) after the first,
 //!    so each response is checked for being the exact echo of its own request
-//!    (the first byte is never `!`, so the bundled
-//!    [`DemoHandler`](super::DemoHandler) echoes it). Latency is
+//!    (the first byte is never `!`, so the `verror` program's handler echoes
+//!    it rather than run a command). Latency is
 //!    the time from writing a request to reading its response; throughput is the
 //!    responses per second, from the first request to the last response.
 //! 3. After its last response, each connection commits the [`Fault`], if any,
 //!    and reads what the server answers.
 //!
-//! Errors are counted by [`error_key`]: the server's [`ErrorKind`](super::ErrorKind)
+//! Errors are counted by [`error_key`]: the server's [`FailureKind`](super::FailureKind)
 //! when the chain names one, else the client's own error name. A transport
 //! failure ends its connection, and its requests left count as unanswered. Every
 //! wait is bounded by the client's [`timeout`](Load::timeout), so a run always
@@ -30,11 +30,12 @@
 //!
 //! ```
 //! use verror::server::load::{Fault, Load};
-//! use verror::server::{DemoHandler, Server};
+//! use verror::server::ServerBuilder;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), verror::VError> {
-//! let server = Server::builder().addr("127.0.0.1:0".parse().unwrap()).bind(DemoHandler::new()).await?;
+//! let echo = |request: bytes::Bytes| async move { Ok::<_, verror::VError>(request) };
+//! let server = ServerBuilder::new().addr("127.0.0.1:0".parse().unwrap()).bind(echo).await?;
 //! let addr = server.local_addr();
 //! tokio::spawn(server.serve());
 //!
@@ -67,14 +68,15 @@ use tokio::time::Instant;
 use crate::frame::DEFAULT_MAX_FRAME_LEN;
 use crate::VError;
 
+use super::config::out_of_range;
 use super::Client;
 use connection::Plan;
 use latency::LatencyHistogram;
 use report::Tally;
 
-pub use fault::{Fault, GARBAGE, PARTIAL_DECLARED, PARTIAL_SENT, RESET_PAUSE};
+pub use fault::Fault;
 pub use latency::LatencySummary;
-pub use report::{error_key, LoadReport, MISMATCH};
+pub use report::{error_key, LoadReport};
 
 /// The most connections one run opens.
 pub const MAX_CONNECTIONS: usize = 10_000;
@@ -181,17 +183,7 @@ impl Load {
     }
 
     fn check(&self) -> Result<(), VError> {
-        let invalid = |setting: &'static str, value: u64, allowed: String| {
-            Err(VError::builder()
-                .name("ConfigError")
-                .info(setting, value)
-                .info("allowed", &allowed)
-                .message(format_args!(
-                    "{setting} {value} is out of range ({allowed})"
-                ))
-                .backtrace(false)
-                .build())
-        };
+        let invalid = |setting, value: u64, allowed| Err(out_of_range(setting, value, allowed));
         if !(1..=MAX_CONNECTIONS).contains(&self.connections) {
             return invalid(
                 "connections",
@@ -302,6 +294,7 @@ impl Load {
             faults_sent: totals.faults_sent,
             fault_responses: totals.fault_responses.counts,
             elapsed,
+            run_elapsed: started.elapsed(),
             frames_per_sec,
             latency: totals.latency.summary(),
         }
@@ -322,7 +315,7 @@ struct Totals {
 }
 
 impl Totals {
-    fn add(&mut self, outcome: connection::Outcome) {
+    fn add(&mut self, outcome: connection::ConnectionOutcome) {
         self.sent += outcome.sent;
         self.ok += outcome.ok;
         self.answered += outcome.answered;

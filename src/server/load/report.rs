@@ -7,35 +7,49 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::human::{Count, HumanDuration};
 use crate::VError;
 
-use super::super::ErrorKind;
+use super::super::FailureKind;
 use super::fault::Fault;
 use super::latency::LatencySummary;
 
 /// The key a load run counts an error under: the server's
-/// [`ErrorKind`] (`oversized`, `handler_error`, ...) when
-/// [`ErrorKind::classify`] finds one in the chain, else the error's own name
-/// (`ConnectionClosed`, `ClientTimeout`, `ConnectionError`, ...).
+/// [`FailureKind`] (`oversized`, `handler_error`, ...) when
+/// [`FailureKind::classify`] finds one in the chain, else the error's own name
+/// in the same snake case (`connection_closed`, `client_timeout`, ...), so that
+/// a report's keys read alike.
 ///
 /// ```
 /// use verror::server::load::error_key;
 /// use verror::VError;
 ///
-/// let busy = VError::builder().name("ServerBusy").message("busy").build();
+/// let busy = VError::builder().name("ServerBusy").info("kind", "server_busy").message("busy").build();
 /// assert_eq!(error_key(&busy), "server_busy");
 /// let timeout = VError::builder().name("ClientTimeout").message("no response").build();
-/// assert_eq!(error_key(&timeout), "ClientTimeout");
+/// assert_eq!(error_key(&timeout), "client_timeout");
 /// ```
 pub fn error_key(err: &VError) -> String {
-    match ErrorKind::classify(err) {
+    match FailureKind::classify(err) {
         Some(kind) => kind.as_str().to_owned(),
-        None => err.name().to_owned(),
+        None => snake_case(err.name()),
     }
 }
 
+/// `ConnectionClosed` as `connection_closed`.
+fn snake_case(name: &str) -> String {
+    let mut key = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            key.push('_');
+        }
+        key.extend(c.to_lowercase());
+    }
+    key
+}
+
 /// The key of a response whose body is not the request echoed back.
-pub const MISMATCH: &str = "mismatch";
+pub(crate) const MISMATCH: &str = "mismatch";
 
 /// Errors counted by key, with the first one of each key (its one-line message).
 #[derive(Debug, Clone, Default)]
@@ -95,7 +109,7 @@ pub struct LoadReport {
     /// Responses to echo requests: `ok` plus error responses and mismatches.
     pub answered: u64,
     /// Failed echo requests by [`error_key`]: error responses, bodies that are not
-    /// the request ([`MISMATCH`]), and transport failures (which end their
+    /// the request (`mismatch`), and transport failures (which end their
     /// connection).
     pub errors: BTreeMap<String, u64>,
     /// The first error of each key, as one line (`{:#}`).
@@ -111,6 +125,10 @@ pub struct LoadReport {
     /// (the faults' time excluded).
     #[serde(rename = "elapsed_s", serialize_with = "seconds")]
     pub elapsed: Duration,
+    /// The whole run, from the start of the requests to the end of the last
+    /// fault.
+    #[serde(rename = "run_elapsed_s", serialize_with = "seconds")]
+    pub run_elapsed: Duration,
     /// Responses to echo requests per second of `elapsed`.
     pub frames_per_sec: f64,
     /// From writing a request to reading its response.
@@ -183,21 +201,20 @@ impl fmt::Display for LoadReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "load on {}: {} connection{} x {} frames of {} B (window {})",
+            "load on {}: {} x {} of {} B (window {})",
             self.addr,
-            self.connections,
-            plural(self.connections as u64),
-            self.frames_per_connection,
+            Count(self.connections as u64, "connection"),
+            Count(self.frames_per_connection, "frame"),
             self.size,
             self.window
         )?;
         writeln!(
             f,
-            "  {} ok, {} errors, {} unanswered in {:.3} s: {:.0} frames/s",
+            "  {} ok, {}, {} unanswered in {}: {:.0} frames/s",
             self.ok,
-            self.error_count(),
+            Count(self.error_count(), "error"),
             self.unanswered,
-            self.elapsed.as_secs_f64(),
+            HumanDuration(self.run_elapsed),
             self.frames_per_sec
         )?;
         let latency = &self.latency;
@@ -233,14 +250,6 @@ impl fmt::Display for LoadReport {
             }
         }
         Ok(())
-    }
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
     }
 }
 

@@ -1,14 +1,14 @@
-//! The bundled handler: echo, plus a few `!` commands that fail with real
-//! chained errors, to show the error path over the wire.
+//! The program's handler: echo, plus a few `!` commands that fail with real
+//! chained errors, to show the error path over the wire. The `server_*` tests
+//! include this file too (`#[path]`), to drive the program's handler.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::{ResultExt, VError};
-
-use super::handler::Handler;
+use verror::server::Handler;
+use verror::{ResultExt, VError};
 
 /// The handler the `verror` program serves: every payload is echoed back, except
 /// payloads that start with `!`, which are commands:
@@ -24,36 +24,9 @@ use super::handler::Handler;
 /// Any other command fails with `UnknownCommand`.
 ///
 /// The errors are built to show what a client sees of them (the server answers
-/// with their [public view](crate::public_view) by default): `InvalidKey`,
+/// with their public view (`verror::public_view`) by default): `InvalidKey`,
 /// `NotFound` and `RequestedFailure` hide what lies below them, and the storage
 /// failure's connection string is a sensitive field, redacted even in the log.
-///
-/// ```
-/// use bytes::Bytes;
-/// use verror::server::{DemoHandler, Handler};
-///
-/// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
-/// let handler = DemoHandler::new();
-/// assert_eq!(handler.call(Bytes::from("hello")).await?, "hello");
-/// assert_eq!(handler.call(Bytes::from("!lookup 1")).await?, "ada");
-///
-/// let err = handler.call(Bytes::from("!lookup x1")).await.unwrap_err();
-/// assert_eq!(err.name(), "LookupError");
-/// assert_eq!(format!("{err:#}"), r#"lookup of "x1" failed: key "x1" is not a user id"#);
-/// assert!(verror::has_cause_with_name(&err, "ParseIntError"));
-/// assert!(!verror::has_cause_with_name(&verror::public_view(&err), "ParseIntError"));
-///
-/// let err = handler.call(Bytes::from("!fail disk on fire")).await.unwrap_err();
-/// assert_eq!(format!("{err:#}"), "disk on fire");
-/// assert!(verror::has_cause_with_name(&err, "StorageError"));
-/// assert!(!format!("{err:?}").contains("s3cret"));
-///
-/// let err = handler.call(Bytes::from("!lookup 42")).await.unwrap_err();
-/// assert_eq!(format!("{err:#}"), r#"lookup of "42" failed: no user with id 42"#);
-/// assert_eq!(verror::info(&err).get("id"), Some(&serde_json::json!(42)));
-/// # Ok::<(), verror::VError>(())
-/// # }).unwrap();
-/// ```
 #[derive(Debug, Clone)]
 pub struct DemoHandler {
     users: BTreeMap<u32, &'static str>,
