@@ -1,4 +1,4 @@
-//! Profiling driver for `benches/errors.rs` (see BENCH_ERRORS.md): one operation N
+//! Profiling driver for `benches/errors.rs` (see BENCHMARKS.md): one operation N
 //! times, for instruction counts under callgrind, or `paired` for time ratios measured
 //! in alternating blocks, which a shared machine's drifting load does not skew.
 //!
@@ -12,7 +12,6 @@
 //! `anyhow-alternate`, `anyhow-json`, `error-stack-json`; `none` (the baseline to
 //! subtract from a count); `show` prints the chain; `paired` times the pairs.
 
-use std::fmt::Write as _;
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -30,7 +29,7 @@ struct Errors {
     es: error_stack::Report<Msg>,
 }
 
-fn run(op: &str, n: usize, e: &Errors, out: &mut String) {
+fn run(op: &str, n: usize, e: &Errors) {
     let (v, a) = (&e.v, &e.a);
     for _ in 0..n {
         match op {
@@ -54,14 +53,8 @@ fn run(op: &str, n: usize, e: &Errors, out: &mut String) {
                 black_box(3),
                 black_box(12),
             ))),
-            "alternate" => {
-                out.clear();
-                write!(out, "{:#}", black_box(v)).unwrap();
-            }
-            "anyhow-alternate" => {
-                out.clear();
-                write!(out, "{:#}", black_box(a)).unwrap();
-            }
+            "alternate" => drop(black_box(format!("{:#}", black_box(v)))),
+            "anyhow-alternate" => drop(black_box(format!("{:#}", black_box(a)))),
             "json" => drop(black_box(serde_json::to_string(black_box(v)).unwrap())),
             "anyhow-json" => drop(black_box(messages(black_box(a).chain()))),
             "error-stack-json" => drop(black_box(serde_json::to_string(black_box(&e.es)).unwrap())),
@@ -80,7 +73,6 @@ fn main() {
         es: error_stack_chain(PATH, 3, 12),
     };
     let v = &e.v;
-    let mut out = String::with_capacity(256);
     match op.as_str() {
         "show" => println!("{}\n{v:#}\n{v:?}", serde_json::to_string(&v).unwrap()),
         "paired" => {
@@ -97,10 +89,10 @@ fn main() {
                 let (mut ours_ns, mut theirs_ns) = (Vec::new(), Vec::new());
                 for _ in 0..101 {
                     let t = Instant::now();
-                    run(op, 2000, &e, &mut out);
+                    run(op, 2000, &e);
                     let ours = t.elapsed().as_nanos() as f64 / 2000.0;
                     let t = Instant::now();
-                    run(theirs, 2000, &e, &mut out);
+                    run(theirs, 2000, &e);
                     let them = t.elapsed().as_nanos() as f64 / 2000.0;
                     ratios.push(ours / them);
                     ours_ns.push(ours);
@@ -118,6 +110,6 @@ fn main() {
                 );
             }
         }
-        op => run(op, n, &e, &mut out),
+        op => run(op, n, &e),
     }
 }

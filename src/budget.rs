@@ -135,8 +135,10 @@ pub(crate) fn cut(text: &str, max: usize) -> Cow<'_, str> {
 /// budget): then fitting would change nothing, and the chain is written directly.
 pub(crate) fn fits_as_is(root: Level<'_>, limits: &Limits) -> bool {
     let mut size = 16;
-    let mut stack = vec![(root, 1usize)];
-    while let Some((level, depth)) = stack.pop() {
+    // A plain chain is followed in place; only MultiErrors' children wait in a list.
+    let mut next = Some((root, 1usize));
+    let mut pending = Vec::new();
+    while let Some((level, depth)) = next.take().or_else(|| pending.pop()) {
         // A level, its info map and a scalar value: two more nestings.
         if depth + 2 > limits.max_nesting {
             return false;
@@ -184,16 +186,14 @@ pub(crate) fn fits_as_is(root: Level<'_>, limits: &Limits) -> bool {
                 if errors.len() > MAX_ITEMS {
                     return false;
                 }
-                stack.extend(errors.iter().map(|e| (Level::new(e, None), depth + 2)));
+                pending.extend(errors.iter().map(|e| (Level::new(e, None), depth + 2)));
                 continue;
             }
         }
         if size > limits.available() {
             return false;
         }
-        if let Some(cause) = level.cause() {
-            stack.push((cause, depth + 1));
-        }
+        next = level.cause().map(|cause| (cause, depth + 1));
     }
     size <= limits.available()
 }

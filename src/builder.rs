@@ -266,6 +266,7 @@ impl<S> Builder<S> {
     }
 }
 
+#[inline]
 /// A new level's record: a backtrace when `wanted`, unless the chain below holds one
 /// already (one per chain is enough; the flag answers without a walk).
 fn record(

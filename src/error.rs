@@ -159,6 +159,7 @@ impl Cause {
 
     /// Whether a backtrace is held at this cause or below it, in O(1): a `VError`'s
     /// flag answers for everything below it.
+    #[inline]
     pub(crate) fn has_backtrace(&self) -> bool {
         /// How far into a foreign run to look for the next `VError` (past it, a
         /// second backtrace may be captured: harmless, and the cost stays constant).
@@ -167,7 +168,7 @@ impl Cause {
             Cause::VError(verror) => return verror.0.backtrace_below,
             // `io::Error::other(verror)` hides the VError from `source()` (it reports
             // the VError's own source): look inside.
-            Cause::Io(io) => io.get_ref().and_then(|e| e.downcast_ref::<VError>()),
+            Cause::Io(io) => io_verror(io),
             Cause::Foreign(foreign) => crate::chain::chain(foreign.error())
                 .skip(1)
                 .take(FOREIGN_RUN)
@@ -177,8 +178,15 @@ impl Cause {
     }
 }
 
+/// The `VError` an `io::Error` holds, if any (kept out of the wrapping path's line).
+#[cold]
+fn io_verror(io: &std::io::Error) -> Option<&VError> {
+    io.get_ref().and_then(|e| e.downcast_ref::<VError>())
+}
+
 impl Sources {
     /// Whether a backtrace is held anywhere below.
+    #[inline]
     pub(crate) fn have_backtrace(&self) -> bool {
         match self {
             Sources::None => false,
@@ -192,6 +200,7 @@ impl VError {
     pub(crate) const DEFAULT_NAME: &'static str = "VError";
     pub(crate) const MULTI_NAME: &'static str = "MultiError";
 
+    #[inline]
     pub(crate) fn from_inner(inner: Inner) -> VError {
         VError(Box::new(inner))
     }
@@ -341,6 +350,13 @@ impl Drop for Inner {
     // VErrors under an `io::Error` under a VError), so dropping it never recurses
     // deeper than one level, whatever its depth.
     fn drop(&mut self) {
+        // Nothing below that could be deep: the fields drop as usual.
+        if matches!(
+            self.sources,
+            Sources::None | Sources::Cause(Cause::Foreign(_))
+        ) {
+            return;
+        }
         // Only MultiErrors need a list of what is left; a plain chain is followed in place.
         let mut pending: Vec<Sources> = Vec::new();
         let mut next = std::mem::replace(&mut self.sources, Sources::None);

@@ -391,7 +391,10 @@ async fn the_program_handler_answers_its_commands_with_chained_errors() {
         r#"lookup of "x1" failed: key "x1" is not a user id"#
     );
     assert!(verror::has_cause_with_name(&err, "ParseIntError"));
-    assert!(!verror::has_cause_with_name(&verror::public_view(&err), "ParseIntError"));
+    assert!(!verror::has_cause_with_name(
+        &verror::public_view(&err),
+        "ParseIntError"
+    ));
 
     let err = handler
         .call(Bytes::from("!fail disk on fire"))
