@@ -257,23 +257,7 @@ pub fn settled_heap(runtime: &tokio::runtime::Handle, bound: Duration) -> dhat::
     last
 }
 
-/// At the root of a file whose one test measures the heap: installs `dhat`'s
-/// global allocator and names the test `TEST` (for [`ChildProcess::spawn`]).
-/// One test per such file: the allocator and the profiler are process-wide.
-#[allow(unused_macros)]
-macro_rules! heap_test {
-    ($test:ident) => {
-        #[global_allocator]
-        static ALLOC: dhat::Alloc = dhat::Alloc;
-
-        const TEST: &str = stringify!($test);
-    };
-}
-#[allow(unused_imports)]
-pub(crate) use heap_test;
-
-/// For the tests that install `dhat::Alloc` (one test per file: the allocator
-/// and the profiler are process-wide): the heap profiler, in testing mode, and
+/// For the tests of `tests/heap` (which installs `dhat::Alloc`): the heap profiler, in testing mode, and
 /// a 2-worker runtime for the server it measures. Keep the profiler alive to
 /// the end of the test (`let (_profiler, runtime) = ...`).
 pub fn profiled_runtime() -> (dhat::Profiler, tokio::runtime::Runtime) {
