@@ -300,13 +300,16 @@ async fn a_frame_that_trickles_in_is_timed_out_though_bytes_keep_coming() {
 async fn a_reset_inside_a_frame_is_logged_with_its_count() {
     let logs = Logs::capture();
     let server = start(builder(), echo()).await;
-    let neighbour = good_neighbour(server.addr, 50);
 
     let mut stream = within(TcpStream::connect(server.addr)).await.unwrap();
     stream.write_all(&frame(b"fine")).await.unwrap();
     stream.write_all(&frame(&[1; 100])[..4 + 10]).await.unwrap();
-    // Let the server read it all before the reset.
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The server has read it all before the reset (and before the neighbour's
+    // bytes count too).
+    server
+        .wait_for_received(frame(b"fine").len() + 4 + 10)
+        .await;
+    let neighbour = good_neighbour(server.addr, 50);
     stream.set_zero_linger().unwrap();
     drop(stream);
 

@@ -207,7 +207,8 @@ async fn a_server_that_closes_mid_run_leaves_the_rest_unanswered() {
             .window(4)
             .run(),
     );
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Stopped mid-run: once some frames are answered.
+    server.wait_for_stats(|now| now.frames >= 8).await;
     stop.cancel();
     let report = within(run).await.unwrap().unwrap();
     assert!(report.ok > 0, "{report}");

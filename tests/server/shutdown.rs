@@ -29,6 +29,7 @@ async fn shutdown_answers_every_frame_the_server_had_received() {
 
     let mut readers = Vec::new();
     let mut senders = Vec::new();
+    let mut sent = 0;
     for conn in 0..CONNECTIONS {
         let (mut sender, mut receiver) = connect_split(server.addr).await;
         let payloads: Vec<Vec<u8>> = (0..FRAMES)
@@ -36,6 +37,7 @@ async fn shutdown_answers_every_frame_the_server_had_received() {
             .collect();
         for p in &payloads {
             sender.feed(p).unwrap();
+            sent += frame(p).len();
         }
         within(sender.flush()).await.unwrap();
         senders.push(sender);
@@ -60,8 +62,9 @@ async fn shutdown_answers_every_frame_the_server_had_received() {
             }
         }));
     }
-    // Some frames are answered, most are still queued in the server's buffers.
-    tokio::time::sleep(Duration::from_millis(30)).await;
+    // Every frame is in: some are answered, most are still queued in the
+    // server's buffers (the handler is slow).
+    server.wait_for_received(sent).await;
     let addr = server.addr;
     let started = Instant::now();
     let summary = server.stop().await;
@@ -99,15 +102,17 @@ async fn shutdown_answers_every_frame_the_server_had_received() {
 
 #[tokio::test]
 async fn a_frame_partly_in_at_the_trigger_is_finished_and_answered() {
+    let logs = Logs::capture();
     let server = start(builder(), echo()).await;
     let (mut sender, mut receiver) = connect_split(server.addr).await;
     let wire = frame(b"half now, half later");
     sender.feed_raw(&wire[..10]);
     within(sender.flush()).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    server.wait_for_received(10).await;
 
     server.stop.cancel();
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    // The trigger has reached the connections before the rest is sent.
+    logs.wait_for_message("shutdown begun").await;
     sender.feed_raw(&wire[10..]);
     within(sender.flush()).await.unwrap();
     assert_eq!(
@@ -141,7 +146,10 @@ async fn connections_still_open_at_the_deadline_come_out_as_one_multi_error() {
     within(partial.flush()).await.unwrap();
     let mut idle = connect(server.addr).await;
     assert_eq!(within(idle.request(b"hi")).await.unwrap(), "hi");
-    tokio::time::sleep(Duration::from_millis(30)).await;
+    // The slow request and the partial header are in.
+    server
+        .wait_for_received(frame(b"!sleep 10000").len() + 2 + frame(b"hi").len())
+        .await;
 
     let started = Instant::now();
     let summary = server.stop().await;

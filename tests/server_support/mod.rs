@@ -18,7 +18,8 @@ use tokio_util::sync::CancellationToken;
 use tracing_subscriber::layer::SubscriberExt;
 use verror::log::LogFormat;
 use verror::server::{
-    Client, ErrorKind, Handler, RequestSender, ResponseReceiver, Server, ServerBuilder, Summary,
+    Client, ErrorKind, Handler, RequestSender, ResponseReceiver, Server, ServerBuilder, Stats,
+    Summary,
 };
 use verror::tracing::{LogBuffer, LogLayer};
 use verror::VError;
@@ -58,10 +59,35 @@ pub fn builder() -> ServerBuilder {
 pub struct Running {
     pub addr: SocketAddr,
     pub stop: CancellationToken,
+    pub stats: Stats,
     pub task: JoinHandle<Summary>,
 }
 
 impl Running {
+    /// Waits until the server's live counters satisfy `reached` (a state the
+    /// test can observe, instead of a pause), and returns them.
+    #[track_caller]
+    pub fn wait_for_stats<'a>(
+        &'a self,
+        reached: impl Fn(&Summary) -> bool + 'a,
+    ) -> impl Future<Output = Summary> + 'a {
+        within(async move {
+            loop {
+                let now = self.stats.snapshot();
+                if reached(&now) {
+                    return now;
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+    }
+
+    /// Waits until the server has read `bytes` bytes from its peers in all.
+    #[track_caller]
+    pub fn wait_for_received(&self, bytes: usize) -> impl Future<Output = Summary> + '_ {
+        self.wait_for_stats(move |now| now.bytes_received >= bytes as u64)
+    }
+
     /// Shuts the server down gracefully and returns its summary.
     pub async fn stop(self) -> Summary {
         self.stop.cancel();
@@ -74,8 +100,14 @@ pub async fn start<H: Handler>(builder: ServerBuilder, handler: H) -> Running {
     let server = builder.bind(handler).await.expect("bind failed");
     let addr = server.local_addr();
     let stop = server.shutdown_token();
+    let stats = server.stats();
     let task = tokio::spawn(server.serve());
-    Running { addr, stop, task }
+    Running {
+        addr,
+        stop,
+        stats,
+        task,
+    }
 }
 
 /// An echo handler.
@@ -269,9 +301,28 @@ impl Logs {
     /// Waits for the first line of this `kind`.
     #[track_caller]
     pub fn wait_for<'a>(&'a self, kind: &'a str) -> impl Future<Output = Value> + 'a {
+        self.wait_for_line(move |line| line["kind"] == kind)
+    }
+
+    /// Waits for the first line whose message starts with `prefix`.
+    #[track_caller]
+    pub fn wait_for_message<'a>(&'a self, prefix: &'a str) -> impl Future<Output = Value> + 'a {
+        self.wait_for_line(move |line| {
+            line["message"]
+                .as_str()
+                .is_some_and(|message| message.starts_with(prefix))
+        })
+    }
+
+    /// Waits for the first line that satisfies `wanted`.
+    #[track_caller]
+    fn wait_for_line<'a>(
+        &'a self,
+        wanted: impl Fn(&Value) -> bool + 'a,
+    ) -> impl Future<Output = Value> + 'a {
         within(async move {
             loop {
-                if let Some(line) = self.of_kind(kind).into_iter().next() {
+                if let Some(line) = self.lines().into_iter().find(|line| wanted(line)) {
                     return line;
                 }
                 tokio::time::sleep(Duration::from_millis(5)).await;
