@@ -118,6 +118,8 @@
 //! | `server` | the tokio server, client, load generator and the `verror` program (`verror::server`) |
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+// docs.rs builds with `--cfg docsrs`: each feature-gated item shows its feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod backtrace;
 mod builder;
@@ -140,8 +142,10 @@ mod ser;
 pub mod frame;
 pub mod log;
 #[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub mod server;
 #[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub mod tracing;
 
 pub use crate::backtrace::Backtrace;
