@@ -1,5 +1,5 @@
-//! The JSON shape of an error chain (DESIGN §4): `Serialize` for any chain,
-//! `Deserialize` back into a `VError`.
+//! The JSON shape of an error chain (described on `ErrorJson` below): `Serialize`
+//! for any chain, `Deserialize` back into a `VError`.
 
 use std::borrow::Cow;
 use std::error::Error;

@@ -10,6 +10,7 @@ mod generated_chains;
 mod interop;
 mod node_verror;
 mod public_view;
+mod readme;
 mod repr;
 mod robustness;
 mod roundtrip;
