@@ -17,14 +17,12 @@
 //! The allocator and the profiler are process-wide: see `main.rs`.
 #![cfg(feature = "server")]
 
-use crate::reliability_support;
-use crate::server_support;
-
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use reliability_support::*;
+use crate::support;
+use crate::support::*;
 use verror::server::{ErrorKind, Stats, Summary};
 
 /// This test's full name, for `main` and for the child process that re-runs it.
@@ -45,9 +43,9 @@ pub fn after_a_mixed_run_the_live_heap_returns_to_its_baseline() {
     let (_profiler, runtime) = profiled_runtime();
     let server = runtime
         .block_on(
-            server_support::builder()
+            support::builder()
                 .frame_timeout(Duration::from_secs(1))
-                .bind(server_support::echo()),
+                .bind(support::echo()),
         )
         .expect("bind");
     let addr = server.local_addr();

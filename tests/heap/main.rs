@@ -16,11 +16,8 @@ mod leaks;
 #[cfg(feature = "server")]
 mod memory;
 #[cfg(feature = "server")]
-#[path = "../reliability_support/mod.rs"]
-mod reliability_support;
-#[cfg(feature = "server")]
-#[path = "../server_support/mod.rs"]
-mod server_support;
+#[path = "../support/mod.rs"]
+mod support;
 
 /// Every test of this binary, by its full name.
 const TESTS: &[(&str, fn())] = &[

@@ -16,14 +16,12 @@
 //! The allocator and the profiler are process-wide: see `main.rs`.
 #![cfg(feature = "server")]
 
-use crate::reliability_support;
-
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+use crate::support::*;
 use bytes::Bytes;
-use reliability_support::*;
 use verror::frame::{OversizedPolicy, DEFAULT_MAX_FRAME_LEN};
 use verror::server::{Server, Stats, STATUS_ERROR};
 use verror::VError;

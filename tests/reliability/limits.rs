@@ -13,18 +13,14 @@
 //!   while a good neighbour is served.
 #![cfg(feature = "server")]
 
-use crate::reliability_support;
-use crate::server_support;
-
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reliability_support::*;
+use crate::support::*;
 use serde_json::{json, Value};
-use server_support::{builder, echo, field, remote_cause, start, within};
 use tokio::sync::watch;
 use verror::server::ErrorKind;
 
@@ -46,7 +42,7 @@ fn past_max_connections_every_newcomer_is_answered_server_busy() {
         // MAX connections, each shown to be served.
         let mut admitted = Vec::new();
         for i in 0..MAX {
-            let mut client = client(addr).await;
+            let mut client = connect(addr).await;
             let body = format!("admitted {i}");
             assert_eq!(within(client.request(&body)).await.unwrap(), body);
             admitted.push(client);
@@ -54,7 +50,7 @@ fn past_max_connections_every_newcomer_is_answered_server_busy() {
         // Each connection past them is told at once, without sending anything,
         // and closed.
         for _ in 0..EXTRA {
-            let (_sender, mut receiver) = client(addr).await.split();
+            let (_sender, mut receiver) = connect(addr).await.split();
             let err = within(receiver.recv()).await.unwrap_err();
             assert_eq!(ErrorKind::classify(&err), Some(ErrorKind::ServerBusy));
             assert_eq!(field(remote_cause(&err), "max_connections"), json!(MAX));
@@ -72,7 +68,7 @@ fn past_max_connections_every_newcomer_is_answered_server_busy() {
         let mut retries = 0;
         within(async {
             loop {
-                let mut client = client(addr).await;
+                let mut client = connect(addr).await;
                 match client.request(b"newcomer").await {
                     Ok(body) => break assert_eq!(body, "newcomer"),
                     Err(err) => {
@@ -133,7 +129,7 @@ fn out_of_file_descriptors_the_server_retries_and_serves_again() {
             let answered = Arc::clone(&answered);
             let mut released = released.clone();
             runtime.spawn(async move {
-                let mut client = client(addr).await;
+                let mut client = connect(addr).await;
                 let body = format!("client {i}");
                 assert_eq!(client.request(&body).await.unwrap(), body);
                 answered.fetch_add(1, Ordering::Relaxed);
@@ -178,7 +174,7 @@ fn out_of_file_descriptors_the_server_retries_and_serves_again() {
                 .expect("a client failed");
         }
         // And it serves newcomers as before.
-        let mut client = client(addr).await;
+        let mut client = connect(addr).await;
         assert_eq!(client.request(b"after").await.unwrap(), "after");
     });
 
@@ -253,7 +249,7 @@ fn peers_that_never_read_are_cut_off_with_bounded_buffers() {
         // Requests as large as allowed keep going out; no response is ever read.
         let mut floods = Vec::new();
         for peer in 0..PEERS {
-            let (mut sender, receiver) = client(addr).await.split();
+            let (mut sender, receiver) = connect(addr).await.split();
             floods.push(tokio::spawn(async move {
                 let big = vec![peer as u8; LIMIT];
                 let mut sent = 0u64;

@@ -5,7 +5,7 @@
 //!
 //! Which error each fault earns: the faults are the library's
 //! `verror::server::Fault` (its bytes, names as `verror load --fault`),
-//! committed by `inject` in `reliability_support`, after a good frame in the
+//! committed by `inject` in `tests/support`, after a good frame in the
 //! same write (all but garbage), and composed there for two of them (the
 //! slow payload trickles, the reset waits for the good frame's answer):
 //!
@@ -29,16 +29,12 @@
 //! `verror` program (`serve`, and `load` clients).
 #![cfg(feature = "server")]
 
-use crate::reliability_support;
-use crate::server_support;
-
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reliability_support::*;
-use server_support::{builder, echo, start};
+use crate::support::*;
 use verror::server::ErrorKind;
 
 /// The size of a run.
@@ -132,7 +128,7 @@ fn run(plan: &Plan) {
         }
 
         // Still up: a newcomer is served.
-        let mut probe = client(addr).await;
+        let mut probe = connect(addr).await;
         assert_eq!(probe.request(b"still up").await.unwrap(), "still up");
         drop(probe);
         (server.stop().await, answered, faults, elapsed)

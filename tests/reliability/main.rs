@@ -3,10 +3,8 @@
 //! `tests/heap`, which installs a global allocator.
 #![cfg(feature = "server")]
 
-#[path = "../reliability_support/mod.rs"]
-mod reliability_support;
-#[path = "../server_support/mod.rs"]
-mod server_support;
+#[path = "../support/mod.rs"]
+mod support;
 
 mod limits;
 mod load;

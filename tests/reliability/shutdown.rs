@@ -5,16 +5,12 @@
 //! the clients got.
 #![cfg(feature = "server")]
 
-use crate::reliability_support;
-use crate::server_support;
-
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::{builder, connect, good_payload, within};
 use bytes::Bytes;
-use reliability_support::{client, good_payload};
-use server_support::{builder, within};
 use tokio::net::TcpStream;
 use verror::VError;
 
@@ -48,7 +44,7 @@ async fn a_shutdown_under_pipelined_load_answers_every_frame_received() {
 
     let mut connections = Vec::new();
     for conn in 0..CONNECTIONS {
-        let (mut sender, mut receiver) = client(addr).await.split();
+        let (mut sender, mut receiver) = connect(addr).await.split();
         let closed = Arc::new(AtomicBool::new(false));
         // Sends without pause until the connection closes.
         let sending = {

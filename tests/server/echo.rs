@@ -2,12 +2,10 @@
 //! each answered exactly once and in order.
 #![cfg(feature = "server")]
 
-use crate::server_support;
-
 use std::time::Duration;
 
+use crate::support::*;
 use bytes::Bytes;
-use server_support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use verror::frame::FrameCodec;

@@ -3,10 +3,8 @@
 //! sensitive values redacted.
 #![cfg(feature = "server")]
 
-use crate::server_support;
-
+use crate::support::*;
 use bytes::Bytes;
-use server_support::*;
 use verror::server::{ErrorKind, Exposure};
 use verror::VError;
 

@@ -2,12 +2,10 @@
 //! the right log line, while a good connection next to it completes untouched.
 #![cfg(feature = "server")]
 
-use crate::server_support;
-
 use std::time::Duration;
 
+use crate::support::*;
 use serde_json::json;
-use server_support::*;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use verror::frame::OversizedPolicy;

@@ -2,16 +2,14 @@
 //! and timeouts are answered and the connection and server carry on.
 #![cfg(feature = "server")]
 
-use crate::server_support;
-
 use std::error::Error;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::*;
 use bytes::Bytes;
 use serde_json::json;
-use server_support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use verror::server::{DemoHandler, ErrorKind, Exposure};

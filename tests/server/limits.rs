@@ -1,12 +1,10 @@
 //! Connection limits, and several workers sharing one port.
 #![cfg(feature = "server")]
 
-use crate::server_support;
-
 use std::time::Duration;
 
+use crate::support::*;
 use serde_json::json;
-use server_support::*;
 use tokio::net::TcpListener;
 use verror::server::ErrorKind;
 

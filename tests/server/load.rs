@@ -2,12 +2,10 @@
 //! answered with its kind, and failures counted rather than hidden.
 #![cfg(feature = "server")]
 
-use crate::server_support;
-
 use std::time::Duration;
 
+use crate::support::*;
 use bytes::Bytes;
-use server_support::*;
 use verror::server::load::{Fault, Load, MISMATCH};
 use verror::server::{Client, DemoHandler, ErrorKind};
 use verror::VError;

@@ -3,8 +3,8 @@
 //! concern; every server binds loopback only and every wait is bounded.
 
 #[cfg(feature = "server")]
-#[path = "../server_support/mod.rs"]
-mod server_support;
+#[path = "../support/mod.rs"]
+mod support;
 
 mod cli;
 mod echo;

@@ -2,12 +2,10 @@
 //! and what is still open at the deadline is reported as one MultiError.
 #![cfg(feature = "server")]
 
-use crate::server_support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use bytes::Bytes;
-use server_support::*;
 use tokio::net::TcpStream;
 use verror::server::{DemoHandler, ErrorKind};
 use verror::VError;

@@ -1,7 +1,18 @@
-//! Shared helpers of the `server_*` tests: a server on an ephemeral loopback port
-//! with short timeouts, captured JSON log lines (per test, or per thread), and a
-//! bound on every wait.
+//! The helpers of the server, reliability and heap tests: a server on an
+//! ephemeral loopback port with short timeouts, clients, good traffic checked by
+//! content, captured JSON log lines (per test, or per thread), and one bound on
+//! every wait. By concern, in the files beside this one: each [`Fault`]
+//! committed and checked (`faults.rs`), runtimes and heap readings
+//! (`runtime.rs`), and the test binary re-run as a child process (`child.rs`).
 #![allow(dead_code)]
+
+mod child;
+mod faults;
+mod runtime;
+
+// Each test binary uses some of the helpers, none uses all.
+#[allow(unused_imports)]
+pub use {child::*, faults::*, runtime::*};
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -27,8 +38,9 @@ use verror::VError;
 /// The request limit of the test servers.
 pub const LIMIT: usize = 4096;
 
-/// Every test step is bounded by this.
-pub const BOUND: Duration = Duration::from_secs(20);
+/// Every wait of these tests (a test step, a child process, a heap reading, the
+/// server's counts) is bounded by this: a hang guard only.
+pub const BOUND: Duration = Duration::from_secs(60);
 
 /// Runs `future`, failing the test (and naming the step) if it takes longer
 /// than [`BOUND`].
@@ -115,16 +127,15 @@ pub fn echo() -> impl Handler {
     |request: Bytes| async move { Ok::<_, VError>(request) }
 }
 
-/// A client for a test server.
+/// A client for a test server: its limit, and [`BOUND`] on every step.
 pub async fn connect(addr: SocketAddr) -> Client {
-    within(
-        Client::builder()
-            .max_frame_len(LIMIT)
-            .timeout(BOUND)
-            .connect(addr),
-    )
-    .await
-    .expect("connect failed")
+    Client::builder()
+        .max_frame_len(LIMIT)
+        .timeout(BOUND)
+        .connect_timeout(BOUND)
+        .connect(addr)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {addr}: {e:#}"))
 }
 
 /// A client's two halves.
@@ -139,34 +150,74 @@ pub fn frame(payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A payload of `len` bytes that differs from request to request.
+/// A payload of `len` bytes that differs from request to request (by `seed`).
 pub fn payload(seed: usize, len: usize) -> Vec<u8> {
-    (0..len)
-        .map(|i| (seed.wrapping_mul(31).wrapping_add(i) % 251) as u8)
-        .collect()
+    labelled(format!("{seed}:"), len)
 }
 
-/// Good traffic on its own connection: `frames` pipelined echo requests of
-/// assorted sizes, each checked. Run it next to a fault to show the fault
-/// disturbs nobody else.
+/// The payload of frame `index` on good connection `conn`: it names both, so a
+/// response delivered to the wrong connection or out of order cannot pass for the
+/// right one, and its length varies from 20-odd to 530-odd bytes.
+pub fn good_payload(conn: usize, index: usize) -> Vec<u8> {
+    let label = format!("conn {conn} frame {index}:");
+    let len = label.len() + (conn * 7919 + index * 104_729) % 512;
+    labelled(label, len)
+}
+
+/// `len` bytes: `label` (as far as it fits), then letters that depend on it.
+fn labelled(label: String, len: usize) -> Vec<u8> {
+    let shift = label.bytes().map(usize::from).sum::<usize>();
+    let mut bytes = label.into_bytes();
+    bytes.extend((bytes.len()..len).map(|i| b'a' + ((shift + i) % 26) as u8));
+    bytes.truncate(len);
+    bytes
+}
+
+/// One good connection: `frames` pipelined echo requests, each answered once,
+/// in order, with its own bytes; then, once the requests end, the server has
+/// nothing more to send (no duplicate, no stray response) and closes. Returns
+/// the number of frames answered.
+pub async fn good_connection(addr: SocketAddr, conn: usize, frames: usize) -> u64 {
+    let mut client = connect(addr).await;
+    let payloads: Vec<Vec<u8>> = (0..frames).map(|i| good_payload(conn, i)).collect();
+    let answers = client
+        .pipeline(&payloads)
+        .await
+        .unwrap_or_else(|e| panic!("good connection {conn} failed: {e:#}"));
+    assert_eq!(answers.len(), frames, "good connection {conn}");
+    for (index, (answer, sent)) in answers.into_iter().zip(&payloads).enumerate() {
+        let body = answer.unwrap_or_else(|e| {
+            panic!("good connection {conn}, frame {index}: answered with an error: {e:#}")
+        });
+        assert!(
+            body == sent[..],
+            "good connection {conn}, frame {index}: wrong bytes: {:?}",
+            String::from_utf8_lossy(&body[..body.len().min(40)])
+        );
+    }
+    let (mut sender, mut receiver) = client.split();
+    sender
+        .shutdown()
+        .await
+        .unwrap_or_else(|e| panic!("good connection {conn}: {e:#}"));
+    let end = receiver
+        .recv()
+        .await
+        .expect_err("a response beyond the requests");
+    assert_eq!(
+        end.name(),
+        "ConnectionClosed",
+        "good connection {conn}: {end:?}"
+    );
+    frames as u64
+}
+
+/// Good traffic next to a fault: three good connections one after another,
+/// each [`good_connection`]. Await it to show the fault disturbed nobody else.
 pub fn good_neighbour(addr: SocketAddr, frames: usize) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut client = connect(addr).await;
-        for round in 0..3 {
-            let payloads: Vec<Vec<u8>> = (0..frames)
-                .map(|i| payload(round * frames + i, (i * 37) % LIMIT))
-                .collect();
-            let answers = within(client.pipeline(&payloads))
-                .await
-                .expect("good traffic failed");
-            assert_eq!(answers.len(), payloads.len());
-            for (answer, sent) in answers.into_iter().zip(&payloads) {
-                assert_eq!(
-                    answer.expect("good request answered with an error"),
-                    sent[..]
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
+        for conn in 0..3 {
+            good_connection(addr, conn, frames).await;
         }
     })
 }
