@@ -10,14 +10,7 @@ use serde_json::json;
 use verror::frame::{FrameCodec, FrameContext, FrameError, FrameState, TimeoutStage};
 use verror::VError;
 
-fn ctx() -> FrameContext {
-    FrameContext {
-        conn_id: 7,
-        peer: "127.0.0.1:50412".parse().unwrap(),
-        frame_index: 3,
-        offset: 1032,
-    }
-}
+use crate::ctx;
 
 #[test]
 fn oversized() {

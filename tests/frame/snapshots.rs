@@ -7,8 +7,10 @@ use std::fmt::Write as _;
 use std::io;
 use std::time::Duration;
 
-use verror::frame::{FrameContext, FrameError, FrameState};
+use verror::frame::{FrameError, FrameState};
 use verror::VError;
+
+use crate::ctx;
 
 /// One of each variant, with a name for its snapshot.
 fn errors() -> Vec<(&'static str, FrameError)> {
@@ -56,15 +58,6 @@ fn errors() -> Vec<(&'static str, FrameError)> {
             )),
         ),
     ]
-}
-
-fn ctx() -> FrameContext {
-    FrameContext {
-        conn_id: 7,
-        peer: "127.0.0.1:50412".parse().unwrap(),
-        frame_index: 3,
-        offset: 1032,
-    }
 }
 
 /// Replaces `err`'s location (`file:line:col`) with `[location]`.
