@@ -3,9 +3,9 @@
 //! (`harness = false` in Cargo.toml): its tests run one after the other on the
 //! main thread, with nothing else allocating beside them.
 //!
-//! Arguments as the test harness takes them: a name filter (`--exact` for a
-//! whole name; the reliability tests re-run this binary so, with a role, for
-//! their child process); other flags are ignored.
+//! Arguments as the test harness takes them: name filters (`--exact` for whole
+//! names; the heap tests re-run this binary so, with a role, for their child
+//! process) and `--skip NAME`; other flags are ignored.
 
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
@@ -38,16 +38,32 @@ const TESTS: &[(&str, fn())] = &[
 ];
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let exact = args.iter().any(|arg| arg == "--exact");
-    let filter = args.iter().find(|arg| !arg.starts_with('-'));
+    let mut filters = Vec::new();
+    let mut skips = Vec::new();
+    let mut exact = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--exact" => exact = true,
+            "--skip" => skips.extend(args.next()),
+            // The harness's options that take a value as the next argument.
+            "--test-threads" | "--format" | "--color" | "--logfile" | "-Z" => {
+                args.next();
+            }
+            flag if flag.starts_with('-') => {}
+            _ => filters.push(arg),
+        }
+    }
+    let matches = |name: &str, pattern: &String| {
+        if exact {
+            name == pattern
+        } else {
+            name.contains(pattern.as_str())
+        }
+    };
     for (name, test) in TESTS {
-        let selected = match filter {
-            None => true,
-            Some(filter) if exact => name == filter,
-            Some(filter) => name.contains(filter.as_str()),
-        };
-        if selected {
+        let selected = filters.is_empty() || filters.iter().any(|f| matches(name, f));
+        if selected && !skips.iter().any(|s| matches(name, s)) {
             println!("test {name} ...");
             test();
             println!("test {name} ... ok");
