@@ -5,7 +5,7 @@
 //!
 //! Arguments as the test harness takes them: name filters (`--exact` for whole
 //! names; the heap tests re-run this binary so, with a role, for their child
-//! process) and `--skip NAME`; other flags are ignored.
+//! process) `--skip NAME` and `--list`; other flags are ignored.
 
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
@@ -41,10 +41,12 @@ fn main() {
     let mut filters = Vec::new();
     let mut skips = Vec::new();
     let mut exact = false;
+    let mut list = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--exact" => exact = true,
+            "--list" => list = true,
             "--skip" => skips.extend(args.next()),
             // The harness's options that take a value as the next argument.
             "--test-threads" | "--format" | "--color" | "--logfile" | "-Z" => {
@@ -63,7 +65,12 @@ fn main() {
     };
     for (name, test) in TESTS {
         let selected = filters.is_empty() || filters.iter().any(|f| matches(name, f));
-        if selected && !skips.iter().any(|s| matches(name, s)) {
+        if !selected || skips.iter().any(|s| matches(name, s)) {
+            continue;
+        }
+        if list {
+            println!("{name}: test");
+        } else {
             println!("test {name} ...");
             test();
             println!("test {name} ... ok");
