@@ -1,4 +1,4 @@
-//! Profiling driver for `benches/errors.rs` (see BENCHMARKS.md): one operation N
+//! Profiling driver for `benches/errors.rs` (see BENCHMARKS.md, "Errors"): one operation N
 //! times, for instruction counts under callgrind, or `paired` for time ratios measured
 //! in alternating blocks, which a shared machine's drifting load does not skew.
 //!

@@ -9,8 +9,8 @@
 #
 # Targets: decode_stream, verror_json, verror_chain (default: all three, one after
 # the other, one process each). A crash leaves its input in fuzz/artifacts/<target>/;
-# copy it to fuzz/regressions/<target>/ so that `cargo test` (tests/fuzz_corpus.rs)
-# replays it. The harnesses are in tests/fuzz_harness/mod.rs.
+# copy it to fuzz/regressions/<target>/ so that `cargo test` (tests/errors/fuzz_corpus.rs)
+# replays it. The harnesses are in tests/errors/fuzz_harness/mod.rs.
 #
 # Environment: FUZZ_MAX_LEN (largest input, default per target), FUZZ_NO_CMIN=1 to
 # keep the corpus as the run left it, FUZZ_CMIN_FLAGS (libFuzzer flags for the

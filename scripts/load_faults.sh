@@ -10,7 +10,7 @@
 # Exits non-zero if a load run failed (a request not echoed, a fault not answered
 # with its error) or if the log's counts by kind differ from the faults'.
 # The in-process version, which also checks every response by content:
-#   cargo test --release --all-features --test reliability_load -- --ignored --nocapture
+#   cargo test --release --all-features --test reliability load -- --ignored --nocapture
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

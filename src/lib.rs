@@ -135,6 +135,8 @@
 //! | `cli` | the `verror` program (`cargo run --features cli -- demo`); nothing more in the library |
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+// docs.rs builds with `--cfg docsrs`: each feature-gated item shows its feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod backtrace;
 mod budget;
@@ -160,9 +162,11 @@ mod typed;
 
 pub mod frame;
 #[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub mod layer;
 pub mod records;
 #[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub mod server;
 
 pub use crate::backtrace::Backtrace;

@@ -504,6 +504,7 @@ impl FrameCodec {
 }
 
 #[cfg(feature = "codec")]
+#[cfg_attr(docsrs, doc(cfg(feature = "codec")))]
 impl tokio_util::codec::Decoder for FrameCodec {
     type Item = BytesMut;
     type Error = FrameError;
@@ -522,6 +523,7 @@ impl tokio_util::codec::Decoder for FrameCodec {
 /// one, `Encoder<&[u8]>`, and every `framed.flush()` without a type annotation
 /// stopped compiling; this codec keeps one).
 #[cfg(feature = "codec")]
+#[cfg_attr(docsrs, doc(cfg(feature = "codec")))]
 impl tokio_util::codec::Encoder<bytes::Bytes> for FrameCodec {
     type Error = FrameError;
 

@@ -190,6 +190,7 @@ impl<H: Handler> Connection<H> {
                     return Ok(End::Done);
                 }
                 Ok(Ok(n)) => {
+                    self.shared.stats.count_received(n);
                     if n >= free && self.read_chunk < READ_CHUNK {
                         self.grow_read_buf();
                     }

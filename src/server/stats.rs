@@ -22,6 +22,7 @@ struct Counters {
     connections: AtomicU64,
     rejected: AtomicU64,
     frames: AtomicU64,
+    bytes_received: AtomicU64,
     errors: [AtomicU64; FailureKind::ALL.len()],
     accepted_per_worker: Box<[AtomicU64]>,
 }
@@ -33,6 +34,7 @@ impl Stats {
             connections: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
             frames: AtomicU64::new(0),
+            bytes_received: AtomicU64::new(0),
             errors: std::array::from_fn(|_| AtomicU64::new(0)),
             accepted_per_worker: (0..workers).map(|_| AtomicU64::new(0)).collect(),
         }))
@@ -56,6 +58,12 @@ impl Stats {
         self.0.frames.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub(crate) fn count_received(&self, bytes: usize) {
+        self.0
+            .bytes_received
+            .fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
     pub(crate) fn count_error(&self, kind: FailureKind) {
         self.0.errors[kind.index()].fetch_add(1, Ordering::Relaxed);
     }
@@ -67,6 +75,7 @@ impl Stats {
             connections: c.connections.load(Ordering::Relaxed),
             rejected: c.rejected.load(Ordering::Relaxed),
             frames: c.frames.load(Ordering::Relaxed),
+            bytes_received: c.bytes_received.load(Ordering::Relaxed),
             errors: FailureKind::ALL
                 .iter()
                 .map(|&kind| (kind, c.errors[kind.index()].load(Ordering::Relaxed)))
@@ -103,6 +112,9 @@ pub struct Summary {
     pub rejected: u64,
     /// Requests answered (with a body or with a handler's error).
     pub frames: u64,
+    /// Bytes read from connections while serving them (what a closing
+    /// connection reads and discards is not counted).
+    pub bytes_received: u64,
     /// Errors by kind; kinds that did not occur are absent.
     pub errors: BTreeMap<FailureKind, u64>,
     /// Connections (served or refused) each accept loop took: one entry per worker.

@@ -1,0 +1,10 @@
+//! The wire protocol's codec: decoding, encoding, the errors it reports, tokio-util's
+//! `Framed` around it, and properties over random streams. One test binary for the
+//! area, one module per concern.
+
+mod decode;
+mod encode;
+mod error;
+mod framed;
+mod props;
+mod snapshots;

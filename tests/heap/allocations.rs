@@ -1,0 +1,76 @@
+//! What construction costs in heap allocations: one box per level, plus the message
+//! string only when it is formatted. Counted by dhat's heap profiler (a safe global
+//! allocator, installed by `main.rs`): the count is process-wide.
+
+use verror::{verror, ResultExt, VError};
+
+fn allocations<T>(f: impl FnOnce() -> T) -> (T, u64) {
+    let before = dhat::HeapStats::get().total_blocks;
+    let value = f();
+    (value, dhat::HeapStats::get().total_blocks - before)
+}
+
+pub fn allocations_per_construction() {
+    let _profiler = dhat::Profiler::builder().testing().build();
+    // Backtraces off: this machine's environment may enable them.
+    let (_, plain) = allocations(|| {
+        VError::builder()
+            .message("plain literal")
+            .backtrace(false)
+            .build()
+    });
+    assert_eq!(plain, 1, "a literal message is stored without a string");
+
+    let n = 7;
+    let (_, formatted) = allocations(|| {
+        VError::builder()
+            .message(format_args!("{n} issues"))
+            .backtrace(false)
+            .build()
+    });
+    assert_eq!(formatted, 2, "the box and the formatted string");
+
+    // Wrapping a VError moves it in: one new box, no box around the cause.
+    let inner = VError::builder().message("inner").backtrace(false).build();
+    let (_, wrapped) = allocations(|| {
+        VError::builder()
+            .cause(inner)
+            .message("outer")
+            .backtrace(false)
+            .build()
+    });
+    assert_eq!(wrapped, 1);
+
+    // An `io::Error` cause is held inline: no box around it.
+    let io = std::io::Error::from(std::io::ErrorKind::NotFound);
+    let (_, io_cause) = allocations(|| {
+        VError::builder()
+            .cause(io)
+            .message("read")
+            .backtrace(false)
+            .build()
+    });
+    assert_eq!(io_cause, 1);
+
+    // Any other foreign cause is boxed once.
+    let parse = "x".parse::<u8>().unwrap_err();
+    let (_, foreign) = allocations(|| {
+        VError::builder()
+            .cause(parse)
+            .message("parse")
+            .backtrace(false)
+            .build()
+    });
+    assert_eq!(foreign, 2);
+
+    // `verror!` with a literal (backtraces follow the environment here, so only
+    // compare against a builder made the same way, once the environment was read).
+    drop(VError::new("reads the environment once"));
+    let (_, by_macro) = allocations(|| verror!("plain"));
+    let (_, by_new) = allocations(|| VError::new("plain"));
+    assert_eq!(by_macro, by_new);
+
+    // `context` on Ok allocates nothing.
+    let (_, ok) = allocations(|| Ok::<u8, std::io::Error>(1).context("never"));
+    assert_eq!(ok, 0);
+}
