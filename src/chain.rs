@@ -186,27 +186,27 @@ pub fn has_cause_with_name(err: &(dyn Error + 'static), name: &str) -> bool {
 /// assert!(verror::find_backtrace(&outer).is_some());
 /// ```
 pub fn find_backtrace<'a>(err: &'a (dyn Error + 'static)) -> Option<&'a crate::Backtrace> {
-    // Each level knows whether a backtrace lies at or below it, so the search goes
-    // straight down to it (into whichever MultiError child holds it), in one pass.
-    let mut level = first_verror(err)?;
-    loop {
-        if let Some(backtrace) = level.backtrace() {
-            return Some(backtrace);
+    // In the order the report and the JSON list the levels: down the chain, into
+    // every MultiError child in turn; iterative, so any depth and width.
+    let mut pending: Vec<&'a (dyn Error + 'static)> = Vec::new();
+    let mut next = Some(err);
+    while let Some(level) = next.take().or_else(|| pending.pop()) {
+        match level.downcast_ref::<VError>() {
+            Some(verror) => {
+                if let Some(backtrace) = verror.backtrace() {
+                    return Some(backtrace);
+                }
+                match &verror.0.sources {
+                    Sources::Multi(children) => {
+                        pending.extend(children.iter().rev().map(|c| c as &(dyn Error + 'static)))
+                    }
+                    _ => next = verror.source(),
+                }
+            }
+            None => next = level.source(),
         }
-        if !level.0.backtrace_below {
-            return None;
-        }
-        level = match &level.0.sources {
-            Sources::None => return None,
-            Sources::Cause(cause) => first_verror(cause.as_error())?,
-            Sources::Multi(children) => children.iter().find(|c| c.0.backtrace_below)?,
-        };
     }
-}
-
-/// The first `VError` of a chain (past a run of foreign errors).
-fn first_verror<'a>(err: &'a (dyn Error + 'static)) -> Option<&'a VError> {
-    chain(err).find_map(|e| e.downcast_ref::<VError>())
+    None
 }
 
 /// The short name of a Rust type, best effort: its last path segment without generic
