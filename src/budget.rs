@@ -41,7 +41,7 @@ const MIN_BYTES: usize = 2048;
 const MAX_ITEMS: usize = 256;
 /// The most a marker (a `Truncated` level, a marker field) costs, and the most a
 /// lone last item may cost to be kept whatever the budget left.
-const MARKER: usize = 160;
+const MARKER: usize = 128;
 /// The name of a level that stands for the levels left out.
 pub(crate) const TRUNCATED: &str = "Truncated";
 
@@ -53,6 +53,8 @@ pub(crate) struct Limits {
     max_nesting: usize,
     /// The longest string.
     max_string: usize,
+    /// The longest backtrace: a smaller share, so that it never crowds out levels.
+    max_backtrace: usize,
     /// Whether sensitive values are shown (their size counts then).
     reveal_sensitive: bool,
     /// Whether backtraces are written.
@@ -67,24 +69,33 @@ impl Limits {
         backtraces: bool,
     ) -> Limits {
         let max_bytes = max_bytes.max(MIN_BYTES);
-        // Each open list may end with a marker: a small budget nests less deeply, so
-        // the markers' reserve stays a fraction of it.
+        // Each open MultiError may end with a marker, and one takes two levels of
+        // nesting: a small budget nests less deeply, so the markers' reserve (see
+        // `reserve`) stays within a quarter of it.
         let max_nesting = max_nesting
             .clamp(4, 127)
-            .min(max_bytes / (4 * MARKER))
+            .min((max_bytes / 4 / MARKER).saturating_sub(3) * 2)
             .max(4);
-        Limits {
+        let mut limits = Limits {
             max_bytes,
             max_nesting,
-            max_string: (max_bytes / 32).max(256),
+            max_string: 0,
+            max_backtrace: 0,
             reveal_sensitive,
             backtraces,
-        }
+        };
+        // A string may take half of what is left for levels: an error of one long
+        // message arrives whole while it fits.
+        limits.max_string = limits.available() / 2;
+        limits.max_backtrace = limits.available() / 8;
+        limits
     }
 
-    /// Bytes kept back for the markers that may still be due.
+    /// Bytes kept back for the markers that may still be due once the budget is spent:
+    /// one for each open MultiError's remaining children, one for the chain being
+    /// written, one for a level's fields.
     fn reserve(&self) -> usize {
-        MARKER * (self.max_nesting + 2)
+        MARKER * (self.max_nesting / 2 + 3)
     }
 
     /// What is left for levels and fields.
@@ -161,7 +172,7 @@ pub(crate) fn fits_as_is(root: Level<'_>, limits: &Limits) -> bool {
             if limits.backtraces {
                 if let Some(backtrace) = verror.backtrace() {
                     let len = backtrace.as_str().len();
-                    if len > limits.max_string {
+                    if len > limits.max_backtrace {
                         return false;
                     }
                     size += 16 + json_len_bound(len);
@@ -335,9 +346,21 @@ pub(crate) fn fit(root: Level<'_>, limits: &Limits) -> VError {
                     Place::Cause { .. } => is_leaf,
                     Place::Child { left, .. } => left == 1 && is_leaf,
                 };
-                let keep = matches!(place, Place::Root)
+                let extra = cost - base_cost(&node, on_path);
+                let mut keep = matches!(place, Place::Root)
                     || (alone && cost <= MARKER)
                     || (depth + 2 <= limits.max_nesting && cost <= left);
+                let mut cost = cost;
+                if (!keep && depth + 2 <= limits.max_nesting && left >= 4 * MARKER)
+                    || (keep && cost > left && !(alone && cost <= MARKER))
+                {
+                    // Too big for what is left: its own texts are cut to fit rather
+                    // than the level dropped (the root is always written).
+                    if let Some(fitted) = shrink_to_fit(&mut node, on_path, extra, left) {
+                        keep = true;
+                        cost = fitted;
+                    }
+                }
                 if !keep {
                     let text = match place {
                         Place::Child { left, .. } => format!("{left} more errors"),
@@ -401,9 +424,55 @@ fn copy_level(level: Level<'_>, limits: &Limits) -> Fitted {
         backtrace: verror
             .and_then(VError::backtrace)
             .filter(|_| limits.backtraces)
-            .map(|b| cut(b.as_str(), max).into_owned()),
+            .map(|b| cut(b.as_str(), limits.max_backtrace).into_owned()),
         below: Below::None,
     }
+}
+
+/// Cuts a level's own texts (its message first) so that the level costs at most
+/// `room`; its new cost, or `None` when even its name and location do not fit.
+fn shrink_to_fit(node: &mut Fitted, on_path: bool, extra: usize, room: usize) -> Option<usize> {
+    let cost = base_cost(node, on_path) + extra;
+    if cost <= room {
+        return Some(cost);
+    }
+    node.backtrace = None;
+    node.name = cut_json(&node.name, 256);
+    if let Some(location) = &node.location {
+        node.location = Some(cut_json(location, 512));
+    }
+    let short = std::mem::take(&mut node.short);
+    let fixed = base_cost(node, on_path) + extra;
+    let shares = if on_path { 2 } else { 1 };
+    let allowed = room.checked_sub(fixed)? / shares;
+    if allowed < 64 {
+        node.short = short;
+        return None;
+    }
+    node.short = cut_json(&short, allowed);
+    Some(base_cost(node, on_path) + extra)
+}
+
+/// `text` cut so that its JSON string takes at most `max` bytes (escapes counted),
+/// ending with `… [N bytes cut]`; never longer than `text` itself.
+fn cut_json(text: &str, max: usize) -> String {
+    if json_len(text) <= max {
+        return text.to_owned();
+    }
+    let marker_len = format!("… [{} bytes cut]", text.len()).len();
+    let room = max.saturating_sub(2 + marker_len);
+    let mut used = 0;
+    let mut end = 0;
+    for (at, c) in text.char_indices() {
+        let mut buf = [0u8; 4];
+        let cost = json_len(c.encode_utf8(&mut buf)) - 2;
+        if used + cost > room || at + c.len_utf8() + marker_len >= text.len() {
+            break;
+        }
+        used += cost;
+        end = at + c.len_utf8();
+    }
+    format!("{}… [{} bytes cut]", &text[..end], text.len() - end)
 }
 
 /// A level that stands for what was left out.

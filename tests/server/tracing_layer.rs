@@ -595,7 +595,7 @@ fn every_event_at_warn_and_above_is_limited_by_lines_and_bytes() {
     let contents = logs.contents();
     let lines: Vec<&str> = contents.lines().collect();
     // Each kind: within its 256 KiB, every line counted as written or suppressed.
-    for (needle, kind) in [("panicked: ", "panic"), ("slow: ", "tracing_layer")] {
+    for (needle, kind) in [("panicked: ", "panic"), ("slow: ", "server::tracing_layer")] {
         let written: Vec<&&str> = lines.iter().filter(|l| l.contains(needle)).collect();
         let bytes: usize = written.iter().map(|l| l.len() + 1).sum();
         assert!(bytes <= 256 * 1024, "{kind}: {bytes} bytes");
@@ -1181,7 +1181,7 @@ fn records_carry_the_current_span_and_its_parents_in_each_format() {
     let text = line_in_spans(Format::Text);
     let expected = format!(
         " WARN conn{{conn_id=7 peer=127.0.0.1:50412 trace_id=4bf92f3577b34da6a3ce929d0e0e4736}}: \
-         req{{request_id=42 span_id={}}}: tracing_layer: slow request answered=3",
+         req{{request_id=42 span_id={}}}: server::tracing_layer: slow request answered=3",
         0x00f0_67aa_0ba9_02b7u64
     );
     assert!(text.contains(&expected), "{text}");
