@@ -3,19 +3,19 @@
 
 use verror::{ResultExt, VError};
 
-fn read_config(path: &str) -> Result<String, VError> {
+fn read_config(path: &str) -> verror::Result<String> {
+    // `?` alone would pass the io::Error up as it is; `context` says what was done.
     std::fs::read_to_string(path).with_context(|| format!("failed to read config {path:?}"))
 }
 
-fn start(path: &str) -> Result<(), VError> {
-    let text = read_config(path).map_err(|e| {
+fn start(path: &str) -> verror::Result<()> {
+    // A name, info fields and a message in one lazy call; the error becomes the cause.
+    let text = read_config(path).with_context(|| {
         VError::builder()
             .name("StartupError")
             .info("path", path)
             .info("attempt", 1)
-            .cause(e)
             .message("service failed to start")
-            .build()
     })?;
     verror::ensure!(!text.is_empty(), "config {path:?} is empty");
     Ok(())
