@@ -386,7 +386,12 @@ impl<'de> Deserialize<'de> for VError {
             .backtrace
             .map(|text| Box::new(Backtrace::from_text(text)));
         Ok(VError::from_inner(Inner {
-            name: Cow::Owned(wire.name),
+            // The default names, read a million times in a wide MultiError, cost nothing.
+            name: match wire.name.as_str() {
+                VError::DEFAULT_NAME => Cow::Borrowed(VError::DEFAULT_NAME),
+                VError::MULTI_NAME => Cow::Borrowed(VError::MULTI_NAME),
+                _ => Cow::Owned(wire.name),
+            },
             short: Cow::Owned(wire.short_message.or(wire.message).unwrap_or_default()),
             info: wire.info,
             skip_cause_message: wire.skip_cause_message,
