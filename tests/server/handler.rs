@@ -409,3 +409,41 @@ async fn the_program_handler_answers_its_commands_with_chained_errors() {
     );
     assert_eq!(verror::info(&err).get("id"), Some(&json!(42)));
 }
+
+#[cfg(feature = "cli")]
+#[tokio::test]
+async fn a_huge_lookup_key_is_copied_into_the_error_once() {
+    use verror::server::Handler;
+    // The reproduction: a 1 MiB key of control bytes.
+    let key = "\u{1}".repeat(1 << 20);
+    let request = Bytes::from(format!("!lookup {key}"));
+    let err = DemoHandler::new().call(request).await.unwrap_err();
+    // Every text the error holds, every level: the key whole once (in the outer
+    // level's info), and short previews in the messages.
+    let mut held = 0;
+    for level in verror::chain(&err) {
+        match level.downcast_ref::<VError>() {
+            Some(v) => {
+                held += v.name().len() + v.short_message().len();
+                for (key, value) in v.own_info().iter() {
+                    held += key.len() + value.to_string().len();
+                }
+            }
+            None => held += level.to_string().len(),
+        }
+    }
+    // The info value is JSON (each \u{1} written as \u0001): 6 bytes a byte.
+    assert!(
+        held <= 6 * key.len() + 4096,
+        "{held} bytes held for a {}-byte key",
+        key.len()
+    );
+    assert!(err.to_string().len() < 512, "{}", err.to_string().len());
+    assert_eq!(
+        verror::info(&err)
+            .get("key")
+            .and_then(|v| v.as_str())
+            .map(str::len),
+        Some(key.len())
+    );
+}

@@ -102,7 +102,7 @@ impl DemoHandler {
                 .name("LookupError")
                 .info("key", key)
                 .cause(cause)
-                .message(format_args!("lookup of {key:?} failed"))
+                .message(format_args!("lookup of {} failed", Preview(key)))
                 .build()
         })
     }
@@ -117,16 +117,35 @@ impl Handler for DemoHandler {
     }
 }
 
+/// The level above holds the key whole in its info: this one names it only.
 fn parse_user_id(key: &str) -> Result<u32, VError> {
     key.parse::<u32>().map_err(|e| {
         VError::builder()
             .name("InvalidKey")
-            .info("key", key)
             .cause(e)
             .skip_cause_message()
-            .message(format_args!("key {key:?} is not a user id"))
+            .message(format_args!("key {} is not a user id", Preview(key)))
             .build()
     })
+}
+
+/// A peer's key as a message names it: quoted and escaped, its first 64 bytes only
+/// (the whole key is one info field, so a long key is copied into the error once).
+struct Preview<'a>(&'a str);
+
+impl std::fmt::Display for Preview<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const SHOWN: usize = 64;
+        let key = self.0;
+        if key.len() <= SHOWN {
+            return write!(f, "{key:?}");
+        }
+        let mut end = SHOWN;
+        while !key.is_char_boundary(end) {
+            end -= 1;
+        }
+        write!(f, "{:?}… ({} bytes)", &key[..end], key.len())
+    }
 }
 
 fn requested_failure(message: &str) -> VError {
