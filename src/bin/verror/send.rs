@@ -101,10 +101,21 @@ fn read_stdin(max_frame_len: usize) -> Result<Vec<u8>, VError> {
     Ok(payload)
 }
 
-/// The body as it is; on a terminal, a missing final newline is added.
+/// The body as it is into a pipe or a file. On a terminal, what a peer sent cannot
+/// drive it: control characters (other than line breaks and tabs) and bidi overrides
+/// are escaped, bytes that are not UTF-8 shown as U+FFFD, and a missing final newline
+/// is added.
 fn write_body(body: &[u8]) -> Result<(), VError> {
     let mut stdout = std::io::stdout().lock();
-    let newline = stdout.is_terminal() && !body.ends_with(b"\n");
+    let terminal = stdout.is_terminal();
+    let shown;
+    let body = if terminal {
+        shown = for_terminal(body);
+        shown.as_bytes()
+    } else {
+        body
+    };
+    let newline = terminal && !body.ends_with(b"\n");
     stdout
         .write_all(body)
         .and_then(|()| {
@@ -120,4 +131,29 @@ fn write_body(body: &[u8]) -> Result<(), VError> {
             std::io::ErrorKind::BrokenPipe => Ok(()),
             _ => Err(VError::wrap(e, "cannot write the response to stdout")),
         })
+}
+
+/// A peer's bytes as a terminal may show them.
+fn for_terminal(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut shown = String::with_capacity(text.len());
+    for c in text.chars() {
+        let unsafe_char = (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if unsafe_char {
+            shown.extend(c.escape_debug());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_body_for_a_terminal_cannot_drive_it() {
+        let shown = super::for_terminal(b"ok\x1b[2J\r\n\xffnext\xe2\x80\xae\tend");
+        assert_eq!(shown, "ok\\u{1b}[2J\\r\n\u{fffd}next\\u{202e}\tend");
+    }
 }
