@@ -1,5 +1,5 @@
 //! Bounded by construction: chains 1,000,000 levels deep or wide, of every shape, go
-//! through every operation on a 2 MiB stack; every rendering grows linearly with the
+//! through every operation (log records included) on a 2 MiB stack; every rendering grows linearly with the
 //! chain (checked by size, never by time); JSON stays within its budget and reads back
 //! to the same bytes.
 
@@ -7,6 +7,7 @@ use std::error::Error;
 use std::fmt::Write as _;
 use std::io;
 
+use verror::records::{LogFormat, LogRecord, Severity, DEFAULT_MAX_RECORD_BYTES};
 use verror::{ErrorJson, VError};
 
 const MILLION: usize = 1_000_000;
