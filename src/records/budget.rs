@@ -9,9 +9,10 @@ use std::collections::HashSet;
 use std::error::Error;
 use std::io;
 
+use serde::de::DeserializeOwned;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::keys::field_key;
 
@@ -200,32 +201,36 @@ pub(crate) fn chain_json_text(err: &(dyn Error + 'static), max: usize) -> Box<Ra
             }
         }
     }
-    let stand_in = serde_json::to_string(&stand_in(err, max)).unwrap_or_default();
-    RawValue::from_string(stand_in).unwrap_or_else(|_| RawValue::NULL.to_owned())
+    RawValue::from_string(stand_in(err, max)).unwrap_or_else(|_| RawValue::NULL.to_owned())
 }
 
-/// [`chain_json_text`] as a value, for renderings that rebuild it (OTLP's `AnyValue`)
-/// and for fields; objects sort their keys.
-pub(crate) fn chain_json(err: &(dyn Error + 'static), max: usize) -> Value {
-    serde_json::from_str(chain_json_text(err, max).get()).unwrap_or_else(|_| stand_in(err, max))
+/// [`chain_json_text`] read back as a `T`, for renderings that rebuild it: a
+/// `serde_json::Value` (a field's value; its objects sort their keys) or the records'
+/// ordered [`Json`](super::ordered::Json) (OTLP's `AnyValue`, keys in the text's
+/// order).
+pub(crate) fn chain_json<T: DeserializeOwned + Default>(
+    err: &(dyn Error + 'static),
+    max: usize,
+) -> T {
+    serde_json::from_str(chain_json_text(err, max).get())
+        .or_else(|_| serde_json::from_str(&stand_in(err, max)))
+        .unwrap_or_default()
 }
 
-/// What stands for a chain whose JSON does not fit.
-fn stand_in(err: &(dyn Error + 'static), max: usize) -> Value {
-    let mut stand_in = Map::new();
-    stand_in.insert(
-        "name".to_owned(),
-        Value::String(super::record::top_name(err).to_owned()),
-    );
-    stand_in.insert(
-        "message".to_owned(),
-        Value::String(cut_message(err, max / 2)),
-    );
-    stand_in.insert(
-        "truncated".to_owned(),
-        Value::String(format!("the chain's JSON passes {max} bytes")),
-    );
-    Value::Object(stand_in)
+/// The JSON text of what stands for a chain whose JSON does not fit.
+fn stand_in(err: &(dyn Error + 'static), max: usize) -> String {
+    #[derive(serde::Serialize)]
+    struct StandIn<'a> {
+        name: &'a str,
+        message: String,
+        truncated: String,
+    }
+    let stand_in = StandIn {
+        name: super::record::top_name(err),
+        message: cut_message(err, max / 2),
+        truncated: format!("the chain's JSON passes {max} bytes"),
+    };
+    serde_json::to_string(&stand_in).unwrap_or_default()
 }
 
 /// A writer that keeps at most `max` bytes and fails past them, so that serializing
@@ -299,5 +304,43 @@ impl std::fmt::Write for CappedText {
         self.text.push_str(&s[..end]);
         self.room = 0;
         Err(std::fmt::Error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::super::ordered::Json;
+    use super::{chain_json, chain_json_text};
+
+    #[test]
+    fn a_chain_past_its_budget_is_a_stand_in_keys_in_order() {
+        let err = crate::VError::builder()
+            .name("BigError")
+            .info("key", "x".repeat(100))
+            .message("a message long enough to pass the budget")
+            .backtrace(false)
+            .build();
+        let text = chain_json_text(&err, 16);
+        assert!(
+            text.get().starts_with(r#"{"name":"BigError","message":""#),
+            "{text}"
+        );
+        assert!(
+            text.get()
+                .ends_with(r#","truncated":"the chain's JSON passes 16 bytes"}"#),
+            "{text}"
+        );
+        // Read back, in the text's order or as a `Value`.
+        let ordered: Json = chain_json(&err, 16);
+        assert_eq!(serde_json::to_string(&ordered).unwrap(), text.get());
+        let Json::Object(entries) = ordered else {
+            panic!("{ordered:?}")
+        };
+        let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_ref()).collect();
+        assert_eq!(keys, ["name", "message", "truncated"]);
+        let value: Value = chain_json(&err, 16);
+        assert_eq!(value["name"], "BigError");
     }
 }

@@ -50,7 +50,8 @@
 //! One file per concern: the [`Severity`], the [`LogFormat`], the [`LogRecord`] and its
 //! [`LogLine`], one file per schema (native, ECS, OpenTelemetry, Bunyan) with its table
 //! of reserved keys, the renaming of colliding keys, the size budget, the stack text,
-//! the trace context, the time stamps and the host name.
+//! the trace context, the time stamps, the host name, and the JSON values that keep
+//! their keys' order (for OTLP's `AnyValue`s).
 
 mod budget;
 mod bunyan;
@@ -59,6 +60,7 @@ mod format;
 mod host;
 mod keys;
 mod native;
+mod ordered;
 mod otel;
 mod record;
 mod severity;

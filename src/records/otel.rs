@@ -8,16 +8,19 @@
 //! The record's fields and the spans' fields become attributes (renamed away from the
 //! attributes written here); the error's merged info and its chain are one attribute
 //! each (`verror.info`, `verror.error`), so no info key can pose as a
-//! semantic-convention attribute. Protobuf's JSON parsers refuse messages nested past
-//! 100 levels: values nested deeper than [`MAX_NESTING`] are written as their JSON
-//! text.
+//! semantic-convention attribute. Both keep their keys in order, as the other records
+//! write them: the merged info in its insertion order, the chain in its JSON's (both
+//! are rebuilt as the records' ordered [`Json`], never as a `serde_json::Value`, whose
+//! objects sort their keys). Protobuf's JSON parsers refuse messages nested past 100
+//! levels: values nested deeper than [`MAX_NESTING`] are written as their JSON text.
 
+use std::borrow::Cow;
 use std::time::UNIX_EPOCH;
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
-use serde_json::Value;
 
 use super::budget::{chain_json, cut_message, cut_str, Entries};
+use super::ordered::Json;
 use super::record::{top_name, LogLine};
 use super::stack::stack_text;
 use super::trace::{span_id, trace_id};
@@ -51,13 +54,13 @@ impl Serialize for ResourceLogs<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let rec = self.0.record;
         let mut resource = serializer.serialize_map(Some(2))?;
-        let service = Value::String(rec.service.clone());
-        let host = Value::String(rec.hostname.clone());
-        let pid = Value::from(rec.pid);
+        let service = Json::string(rec.service.as_str());
+        let host = Json::string(rec.hostname.as_str());
+        let pid = Json::Number(rec.pid.into());
         let sdk = [
-            Value::String("verror".to_owned()),
-            Value::String("rust".to_owned()),
-            Value::String(env!("CARGO_PKG_VERSION").to_owned()),
+            Json::string("verror"),
+            Json::string("rust"),
+            Json::string(env!("CARGO_PKG_VERSION")),
         ];
         let attributes = [
             KeyValue("service.name", &service),
@@ -124,33 +127,30 @@ impl Serialize for LogRecordJson<'_> {
         map.serialize_entry("observedTimeUnixNano", &nanos)?;
         map.serialize_entry("severityNumber", &rec.level.otel_severity())?;
         map.serialize_entry("severityText", &rec.level.as_str().to_uppercase())?;
-        let body = Value::String(cut_str(&rec.message, budget.text).into_owned());
+        let body = Json::string(cut_str(&rec.message, budget.text));
         map.serialize_entry("body", &AnyValue(&body, 0))?;
 
-        let mut own: Vec<(&str, Value)> = Vec::new();
+        let mut own: Vec<(&str, Json<'_>)> = Vec::new();
         if let Some(err) = line.error {
             own.push((
                 "exception.type",
-                Value::String(cut_str(top_name(err), budget.text).into_owned()),
+                Json::string(cut_str(top_name(err), budget.text)),
             ));
             own.push((
                 "exception.message",
-                Value::String(cut_message(err, budget.text)),
+                Json::string(cut_message(err, budget.text)),
             ));
             own.push((
                 "exception.stacktrace",
-                Value::String(stack_text(err, "\ncaused by: ", budget.stack)),
+                Json::string(stack_text(err, "\ncaused by: ", budget.stack)),
             ));
         }
         if let Some(target) = &rec.target {
-            own.push((
-                "code.namespace",
-                Value::String(cut_str(target, budget.text).into_owned()),
-            ));
+            own.push(("code.namespace", Json::string(cut_str(target, budget.text))));
         }
         if !rec.spans.is_empty() {
-            let names = rec.spans.iter().map(|s| Value::String(s.name.clone()));
-            own.push(("verror.spans", Value::Array(names.collect())));
+            let names = rec.spans.iter().map(|s| Json::string(s.name.as_str()));
+            own.push(("verror.spans", Json::Array(names.collect())));
         }
         let mut fields = Entries::new();
         fields.add(rec.fields.iter(), RESERVED, budget, false);
@@ -158,13 +158,14 @@ impl Serialize for LogRecordJson<'_> {
             fields.add(span.fields.iter(), RESERVED, budget, false);
         }
         let info = line.error.map(crate::info);
+        let mut info_entries = Entries::new();
         if let (Some(err), Some(info)) = (line.error, &info) {
-            let mut entries = Entries::new();
-            entries.add(info.iter(), &[], budget, false);
-            own.push((
-                "verror.info",
-                serde_json::to_value(&entries).unwrap_or(Value::Null),
-            ));
+            info_entries.add(info.iter(), &[], budget, false);
+            // In the info's order; each value as serde_json holds it.
+            let entries = info_entries
+                .iter()
+                .map(|(key, value)| (Cow::Borrowed(key), Json::from(value)));
+            own.push(("verror.info", Json::Object(entries.collect())));
             own.push(("verror.error", chain_json(err, budget.chain)));
         }
         let attributes = AttributeList {
@@ -184,7 +185,7 @@ impl Serialize for LogRecordJson<'_> {
 
 /// The record's attributes: ours, then the fields.
 struct AttributeList<'a> {
-    own: &'a [(&'a str, Value)],
+    own: &'a [(&'a str, Json<'a>)],
     fields: &'a Entries<'a>,
 }
 
@@ -195,14 +196,14 @@ impl Serialize for AttributeList<'_> {
             seq.serialize_element(&KeyValue(key, value))?;
         }
         for (key, value) in self.fields.iter() {
-            seq.serialize_element(&KeyValue(key, &value))?;
+            seq.serialize_element(&KeyValue(key, &Json::from(value)))?;
         }
         seq.end()
     }
 }
 
 /// An OTLP `KeyValue` at the top of an attribute list.
-struct KeyValue<'a>(&'a str, &'a Value);
+struct KeyValue<'a>(&'a str, &'a Json<'a>);
 
 impl Serialize for KeyValue<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -211,7 +212,7 @@ impl Serialize for KeyValue<'_> {
 }
 
 /// An OTLP `KeyValue` whose value sits `depth` JSON levels down.
-struct NestedKeyValue<'a>(&'a str, &'a Value, usize);
+struct NestedKeyValue<'a>(&'a str, &'a Json<'a>, usize);
 
 impl Serialize for NestedKeyValue<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -223,32 +224,33 @@ impl Serialize for NestedKeyValue<'_> {
 }
 
 /// A JSON value as an OTLP `AnyValue`, `depth` JSON levels down; an object or array
-/// at [`MAX_NESTING`] is written as its JSON text.
-struct AnyValue<'a>(&'a Value, usize);
+/// at [`MAX_NESTING`] is written as its JSON text. An object's entries keep their
+/// order.
+struct AnyValue<'a>(&'a Json<'a>, usize);
 
 impl Serialize for AnyValue<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let AnyValue(value, depth) = *self;
         let mut map = serializer.serialize_map(Some(1))?;
         match value {
-            Value::Null => {}
-            Value::Bool(b) => map.serialize_entry("boolValue", b)?,
-            Value::Number(n) => match n.as_i64() {
+            Json::Null => {}
+            Json::Bool(b) => map.serialize_entry("boolValue", b)?,
+            Json::Number(n) => match n.as_i64() {
                 // OTLP/JSON writes 64-bit integers as strings.
                 Some(i) => map.serialize_entry("intValue", &i.to_string())?,
                 None => map.serialize_entry("doubleValue", &n.as_f64())?,
             },
-            Value::String(s) => map.serialize_entry("stringValue", s)?,
-            Value::Array(_) | Value::Object(_) if depth >= MAX_NESTING => {
+            Json::String(s) => map.serialize_entry("stringValue", s)?,
+            Json::Array(_) | Json::Object(_) if depth >= MAX_NESTING => {
                 // The value is already within the record's budget: only its nesting goes.
                 let text = serde_json::to_string(value).unwrap_or_default();
                 map.serialize_entry("stringValue", &text)?;
             }
-            Value::Array(items) => {
+            Json::Array(items) => {
                 map.serialize_entry("arrayValue", &ArrayValue(items, depth + 1))?
             }
-            Value::Object(object) => {
-                map.serialize_entry("kvlistValue", &KvList(object, depth + 1))?
+            Json::Object(entries) => {
+                map.serialize_entry("kvlistValue", &KvList(entries, depth + 1))?
             }
         }
         map.end()
@@ -256,11 +258,11 @@ impl Serialize for AnyValue<'_> {
 }
 
 /// An OTLP `ArrayValue`: `{"values": [AnyValue, ...]}`.
-struct ArrayValue<'a>(&'a [Value], usize);
+struct ArrayValue<'a>(&'a [Json<'a>], usize);
 
 impl Serialize for ArrayValue<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        struct Items<'a>(&'a [Value], usize);
+        struct Items<'a>(&'a [Json<'a>], usize);
         impl Serialize for Items<'_> {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.collect_seq(self.0.iter().map(|v| AnyValue(v, self.1)))
@@ -273,11 +275,11 @@ impl Serialize for ArrayValue<'_> {
 }
 
 /// An OTLP `KeyValueList`: `{"values": [KeyValue, ...]}`.
-struct KvList<'a>(&'a serde_json::Map<String, Value>, usize);
+struct KvList<'a>(&'a [(Cow<'a, str>, Json<'a>)], usize);
 
 impl Serialize for KvList<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        struct Items<'a>(&'a serde_json::Map<String, Value>, usize);
+        struct Items<'a>(&'a [(Cow<'a, str>, Json<'a>)], usize);
         impl Serialize for Items<'_> {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.collect_seq(self.0.iter().map(|(k, v)| NestedKeyValue(k, v, self.1)))

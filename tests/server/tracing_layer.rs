@@ -268,6 +268,87 @@ fn opentelemetry_record() {
     snapshot!("otel", line);
 }
 
+/// The keys of an OTLP `kvlistValue`, in the order written.
+fn kvlist_keys(any_value: &Value) -> Vec<&str> {
+    any_value["kvlistValue"]["values"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a kvlist: {any_value}"))
+        .iter()
+        .map(|kv| kv["key"].as_str().unwrap())
+        .collect()
+}
+
+/// The value under `key` in an OTLP `kvlistValue`.
+fn kvlist_get<'a>(any_value: &'a Value, key: &str) -> &'a Value {
+    let values = any_value["kvlistValue"]["values"].as_array().unwrap();
+    let kv = values.iter().find(|kv| kv["key"] == key);
+    &kv.unwrap_or_else(|| panic!("no {key:?} in {any_value}"))["value"]
+}
+
+#[test]
+fn opentelemetry_kvlists_keep_insertion_order() {
+    let root = VError::builder()
+        .name("StoreError")
+        .info("yankee", 1)
+        .info("alpha", "shadowed")
+        .info("bravo", true)
+        .message("disk full")
+        .backtrace(false)
+        .build();
+    let err = VError::builder()
+        .name("SaveError")
+        .info("zeta", 26)
+        .info("alpha", "a")
+        .info("mike", json!({"z": 1, "a": 2}))
+        .cause(root)
+        .message("save failed")
+        .backtrace(false)
+        .build();
+    // The other records and `verror::info` agree on the order.
+    let expected = ["zeta", "alpha", "mike", "yankee", "bravo"];
+    assert_eq!(verror::info(&err).keys().collect::<Vec<_>>(), expected);
+    let (lines, _) = capture(LogFormat::OpenTelemetry, None, || {
+        tracing::error!(error = as_error(&err), "not saved")
+    });
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    let data = parse(&lines[0]);
+    let attributes = attributes(otel_record(&data));
+
+    // The merged info: the outer level's keys first, then the deeper level's new ones.
+    let info = &attributes["verror.info"];
+    assert_eq!(kvlist_keys(info), expected, "{info}");
+    assert_eq!(kvlist_get(info, "alpha"), &json!({"stringValue": "a"}));
+
+    // The chain: each level's keys as its JSON writes them.
+    let top = &attributes["verror.error"];
+    assert_eq!(
+        kvlist_keys(top),
+        [
+            "name",
+            "message",
+            "short_message",
+            "info",
+            "location",
+            "cause"
+        ],
+        "{top}"
+    );
+    assert_eq!(
+        kvlist_keys(kvlist_get(top, "info")),
+        ["zeta", "alpha", "mike"]
+    );
+    let cause = kvlist_get(top, "cause");
+    assert_eq!(
+        kvlist_keys(cause),
+        ["name", "short_message", "info", "location"],
+        "{cause}"
+    );
+    assert_eq!(
+        kvlist_keys(kvlist_get(cause, "info")),
+        ["yankee", "alpha", "bravo"]
+    );
+}
+
 #[test]
 fn bunyan_record() {
     let line = one_error_line(LogFormat::Bunyan);
