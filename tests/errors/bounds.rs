@@ -108,6 +108,17 @@ fn every_operation(err: VError, levels: usize) {
         "and writes the same bytes"
     );
     drop(back);
+    // Every log record shape, within its cap.
+    let record = LogRecord::new(Severity::Error, "request failed");
+    for format in LogFormat::ALL {
+        let line = record.with_error(format, Some(&err)).to_json_line();
+        assert!(
+            line.len() <= DEFAULT_MAX_RECORD_BYTES,
+            "{format:?}: {}",
+            line.len()
+        );
+        let _: serde_json::Value = serde_json::from_str(&line).expect("a record is JSON");
+    }
     drop(err);
 }
 
