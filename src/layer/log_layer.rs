@@ -33,6 +33,7 @@ pub struct LogLayerBuilder {
     target: bool,
     clock: Clock,
     spans_in_errors: bool,
+    ansi: bool,
 }
 
 impl fmt::Debug for LogLayerBuilder {
@@ -78,6 +79,24 @@ impl LogLayerBuilder {
     /// Default: the file name of the running program.
     pub fn service(mut self, name: impl Into<String>) -> LogLayerBuilder {
         self.service = name.into();
+        self
+    }
+
+    /// Colours the level of the text formats (`text`, `compact`) with ANSI escapes,
+    /// for a terminal; the JSON formats are never coloured. Default: off.
+    ///
+    /// ```
+    /// use verror::layer::{Format, LogBuffer, LogLayer};
+    /// use tracing_subscriber::layer::SubscriberExt;
+    /// let logs = LogBuffer::new();
+    /// let layer = LogLayer::builder().format(Format::Text).ansi(true).writer(logs.clone()).build();
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     tracing::warn!("slow");
+    /// });
+    /// assert!(logs.contents().contains("\u{1b}[33m WARN\u{1b}[0m"));
+    /// ```
+    pub fn ansi(mut self, on: bool) -> LogLayerBuilder {
+        self.ansi = on;
         self
     }
 
@@ -139,7 +158,13 @@ impl LogLayerBuilder {
         LogLayer {
             spans_in_errors: self.spans_in_errors,
             shared: Arc::new(Shared {
-                records: RecordWriter::new(self.format, self.writer, self.service, self.target),
+                records: RecordWriter::new(
+                    self.format,
+                    self.writer,
+                    self.service,
+                    self.target,
+                    self.ansi,
+                ),
                 limiter: RateLimiter::new(self.rate_limit),
                 clock: self.clock,
             }),
@@ -202,6 +227,7 @@ impl LogLayer {
             target: true,
             clock: Box::new(Instant::now),
             spans_in_errors: false,
+            ansi: false,
         }
     }
 

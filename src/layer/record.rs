@@ -24,6 +24,8 @@ pub(super) struct RecordWriter {
     service: String,
     /// Whether records carry the event's target.
     target: bool,
+    /// Whether the text formats colour the level.
+    ansi: bool,
     /// Lines lost to the writer or to a value that refused to serialize.
     write_errors: AtomicU64,
 }
@@ -34,12 +36,14 @@ impl RecordWriter {
         writer: Box<dyn WriteLine>,
         service: String,
         target: bool,
+        ansi: bool,
     ) -> RecordWriter {
         RecordWriter {
             format,
             writer,
             service,
             target,
+            ansi,
             write_errors: AtomicU64::new(0),
         }
     }
@@ -99,6 +103,7 @@ impl RecordWriter {
                     target,
                     error,
                     compact,
+                    self.ansi,
                 )
             }
         };

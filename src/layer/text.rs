@@ -57,9 +57,10 @@ pub(super) fn write_text_line(
     target: Option<&str>,
     error: Option<&(dyn Error + 'static)>,
     compact: bool,
+    ansi: bool,
 ) -> bool {
     let mut out = BufText::new(buf, max_bytes);
-    let written = write_text(&mut out, record, target, error, compact).is_ok();
+    let written = write_text(&mut out, record, target, error, compact, ansi).is_ok();
     if out.cut {
         buf.extend_from_slice("…[cut]".as_bytes());
         return true;
@@ -76,16 +77,26 @@ fn write_text(
     target: Option<&str>,
     error: Option<&(dyn Error + 'static)>,
     compact: bool,
+    ansi: bool,
 ) -> fmt::Result {
-    let level = match record.level {
-        Severity::Trace => "TRACE",
-        Severity::Debug => "DEBUG",
-        Severity::Info => " INFO",
-        Severity::Warn => " WARN",
-        Severity::Error => "ERROR",
-        Severity::Fatal => "FATAL",
+    // The level's SGR colour: red, yellow, green, blue, magenta.
+    let (level, colour) = match record.level {
+        Severity::Trace => ("TRACE", "35"),
+        Severity::Debug => ("DEBUG", "34"),
+        Severity::Info => (" INFO", "32"),
+        Severity::Warn => (" WARN", "33"),
+        Severity::Error => ("ERROR", "31"),
+        Severity::Fatal => ("FATAL", "31"),
     };
-    write!(out, "{} {level} ", Rfc3339(record.time))?;
+    if ansi {
+        write!(
+            out,
+            "{} \u{1b}[{colour}m{level}\u{1b}[0m ",
+            Rfc3339(record.time)
+        )?;
+    } else {
+        write!(out, "{} {level} ", Rfc3339(record.time))?;
+    }
     for span in &record.spans {
         write_escaped(out, &span.name)?;
         if !span.fields.is_empty() {
@@ -191,7 +202,7 @@ mod tests {
             .build();
         for compact in [true, false] {
             let mut out = String::new();
-            write_text(&mut out, &record, Some("t\n"), Some(&err), compact).unwrap();
+            write_text(&mut out, &record, Some("t\n"), Some(&err), compact, false).unwrap();
             let first = out.lines().next().unwrap();
             assert!(
                 first.contains(r#"req\n{id="a\nb"}: t\n: line\nforged \u{1b}[2J"#),
@@ -216,7 +227,9 @@ mod tests {
     fn a_huge_line_is_cut_to_its_cap() {
         let record = LogRecord::new(Severity::Error, "é".repeat(100_000));
         let mut buf = Vec::new();
-        assert!(write_text_line(&mut buf, 1000, &record, None, None, false));
+        assert!(write_text_line(
+            &mut buf, 1000, &record, None, None, false, false
+        ));
         let line = String::from_utf8(buf).unwrap();
         assert!(line.len() <= 1000 + "…[cut]".len(), "{} bytes", line.len());
         assert!(line.ends_with("…[cut]"));
@@ -227,8 +240,22 @@ mod tests {
             &LogRecord::new(Severity::Info, "short"),
             None,
             None,
+            false,
             false
         ));
         assert!(String::from_utf8(buf).unwrap().ends_with("INFO short"));
+    }
+
+    #[test]
+    fn ansi_colours_only_the_level_and_escapes_the_rest() {
+        let record = LogRecord::new(Severity::Error, "boom \u{1b}[2J");
+        let mut buf = Vec::new();
+        assert!(write_text_line(
+            &mut buf, 1000, &record, None, None, false, true
+        ));
+        let line = String::from_utf8(buf).unwrap();
+        assert!(line.contains(" \u{1b}[31mERROR\u{1b}[0m boom "), "{line:?}");
+        // The message's own escape stays escaped: only ours colour.
+        assert_eq!(line.matches('\u{1b}').count(), 2, "{line:?}");
     }
 }

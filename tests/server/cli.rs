@@ -538,3 +538,35 @@ fn serve_listens_on_a_host_name_and_answers_tiny_limits_whole() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn the_text_log_format_is_coloured_only_when_asked() {
+    for (color, coloured) in [("always", true), ("never", false)] {
+        let mut child = verror(&[
+            "--color",
+            color,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "text",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot start verror serve");
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        stderr.read_line(&mut line).unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(line.contains("server listening"), "{line:?}");
+        assert_eq!(
+            line.contains("\u{1b}[32m INFO\u{1b}[0m"),
+            coloured,
+            "{color}: {line:?}"
+        );
+        assert_eq!(line.contains('\u{1b}'), coloured, "{color}: {line:?}");
+    }
+}

@@ -114,6 +114,7 @@ impl From<Oversized> for OversizedPolicy {
 pub async fn run(args: ServeArgs) -> Result<ExitCode, VError> {
     let layer = LogLayer::builder()
         .format(args.log_format)
+        .ansi(crate::output::stderr_colored())
         .rate_limit(logging::rate_limit(args.log_rate))
         .service("verror");
     let logs = logging::init(layer, args.log_level)?;
