@@ -414,7 +414,7 @@ async fn the_program_handler_answers_its_commands_with_chained_errors() {
 #[tokio::test]
 async fn a_huge_lookup_key_is_copied_into_the_error_once() {
     use verror::server::Handler;
-    // The reproduction: a 1 MiB key of control bytes.
+    // A 1 MiB key of control bytes, as a hostile peer sends it.
     let key = "\u{1}".repeat(1 << 20);
     let request = Bytes::from(format!("!lookup {key}"));
     let err = DemoHandler::new().call(request).await.unwrap_err();
