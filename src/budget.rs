@@ -364,7 +364,7 @@ pub(crate) fn fit(root: Level<'_>, limits: &Limits) -> VError {
                 if !keep {
                     let text = match place {
                         Place::Child { left, .. } => format!("{left} more errors"),
-                        _ => format!("{} more levels", count_levels(level)),
+                        _ => format!("{} more levels", crate::chain::count_levels([level])),
                     };
                     let marker = marker(text);
                     left = left.saturating_sub(base_cost(&marker, on_path));
@@ -620,20 +620,6 @@ fn fit_value(value: &Value, room: usize, limits: &Limits) -> Value {
         }
         other => other.clone(),
     }
-}
-
-/// How many levels lie at and below `level` (every MultiError child counted).
-fn count_levels(level: Level<'_>) -> usize {
-    let mut count = 0;
-    let mut stack = vec![level];
-    while let Some(level) = stack.pop() {
-        count += 1;
-        match level.verror().filter(|v| v.is_multi()) {
-            Some(multi) => stack.extend(multi.errors().iter().map(|e| Level::new(e, None))),
-            None => stack.extend(level.cause()),
-        }
-    }
-    count
 }
 
 /// Puts a fitted level in its place; its index.

@@ -124,6 +124,21 @@ pub(crate) fn levels<'a>(err: &'a (dyn Error + 'static)) -> impl Iterator<Item =
     std::iter::successors(Some(Level::new(err, None)), Level::cause)
 }
 
+/// How many levels lie under and including each of `roots`, every MultiError child
+/// counted; iterative, so any depth and width.
+pub(crate) fn count_levels<'a>(roots: impl IntoIterator<Item = Level<'a>>) -> usize {
+    let mut stack: Vec<Level<'a>> = roots.into_iter().collect();
+    let mut count = 0;
+    while let Some(level) = stack.pop() {
+        count += 1;
+        match level.verror().filter(|v| v.is_multi()) {
+            Some(multi) => stack.extend(multi.errors().iter().map(|e| Level::new(e, None))),
+            None => stack.extend(level.cause()),
+        }
+    }
+    count
+}
+
 /// The first error of type `T` in the chain, `err` itself included, at any depth and
 /// whatever the errors between (foreign ones included).
 ///

@@ -54,7 +54,7 @@ pub(crate) fn write_stack(
     while let Some(Pending { level, link }) = pending.pop() {
         if out.len() - start >= max_bytes {
             let rest = pending.into_iter().map(|p| p.level);
-            let left_out = count_levels(std::iter::once(level).chain(rest));
+            let left_out = crate::chain::count_levels(std::iter::once(level).chain(rest));
             let _ = write!(
                 out,
                 "\n[{left_out} more level{} left out]",
@@ -160,20 +160,6 @@ impl Write for Prefixed<'_> {
         }
         self.out.write_str(text)
     }
-}
-
-/// The number of levels under (and including) each of `roots`, without recursion.
-fn count_levels<'a>(roots: impl Iterator<Item = Level<'a>>) -> usize {
-    let mut stack: Vec<Level<'a>> = roots.collect();
-    let mut count = 0;
-    while let Some(level) = stack.pop() {
-        count += 1;
-        match level.verror().filter(|v| v.is_multi()) {
-            Some(multi) => stack.extend(multi.errors().iter().map(|e| Level::new(e, None))),
-            None => stack.extend(level.cause()),
-        }
-    }
-    count
 }
 
 /// Writes at most `room` bytes into `out` (cut on a character boundary, with `…`), then
