@@ -266,9 +266,9 @@ impl<S> Builder<S> {
     }
 }
 
-#[inline]
 /// A new level's record: a backtrace when `wanted`, unless the chain below holds one
 /// already (one per chain is enough; the flag answers without a walk).
+#[inline]
 fn record(
     name: Cow<'static, str>,
     short: Cow<'static, str>,
@@ -293,7 +293,7 @@ fn record(
     }
 }
 
-/// HOOK (feature `tracing`, the layer's `spans_in_errors`): an error made inside spans
+/// With the `tracing` feature and the layer's `spans_in_errors` on: an error made inside spans
 /// records them in its info, once per chain (not when its causes are `VError`s).
 #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
 fn record_spans(sources: &Sources, info: &mut Info) {
