@@ -324,10 +324,88 @@ impl Demo {
         if !self.pretty {
             return line.to_owned();
         }
-        serde_json::from_str::<serde_json::Value>(line)
-            .ok()
-            .and_then(|value| serde_json::to_string_pretty(&value).ok())
-            .unwrap_or_else(|| line.to_owned())
+        indent_json(line).unwrap_or_else(|| line.to_owned())
+    }
+}
+
+/// A JSON line indented as `serde_json::to_string_pretty` writes it, keys in the order
+/// the line has them (a `serde_json::Value` would sort them); `None` if not JSON.
+fn indent_json(line: &str) -> Option<String> {
+    serde_json::from_str::<serde::de::IgnoredAny>(line).ok()?;
+    fn newline(out: &mut String, depth: usize) {
+        out.push('\n');
+        out.push_str(&"  ".repeat(depth));
+    }
+    let mut out = String::with_capacity(line.len() * 2);
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                out.push(c);
+                match chars.peek() {
+                    Some(&end @ ('}' | ']')) => {
+                        out.push(end);
+                        chars.next();
+                    }
+                    _ => {
+                        depth += 1;
+                        newline(&mut out, depth);
+                    }
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            c if c.is_whitespace() => {}
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn indented_json_keeps_its_key_order() {
+        let line = r#"{"zeta":1,"alpha":{"b":[1,{}],"a":"x,\"{"},"e":[]}"#;
+        let pretty = super::indent_json(line).unwrap();
+        let value: serde_json::Value = serde_json::from_str(line).unwrap();
+        let reparsed: serde_json::Value = serde_json::from_str(&pretty).unwrap();
+        assert_eq!(reparsed, value);
+        assert!(
+            pretty.find("zeta").unwrap() < pretty.find("alpha").unwrap(),
+            "{pretty}"
+        );
+        assert!(
+            pretty.starts_with(
+                "{\n  \"zeta\": 1,\n  \"alpha\": {\n    \"b\": [\n      1,\n      {}\n    ],"
+            ),
+            "{pretty}"
+        );
+        assert!(super::indent_json("not json").is_none());
     }
 }
 
