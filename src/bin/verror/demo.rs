@@ -386,6 +386,22 @@ fn indent_json(line: &str) -> Option<String> {
     Some(out)
 }
 
+fn section(title: &str) {
+    say!("\n=== {title} ===");
+}
+
+fn step(title: &str) {
+    say!("\n--- {title}");
+}
+
+/// Every line of `text`, indented by four spaces.
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|line| format!("    {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -407,20 +423,4 @@ mod tests {
         );
         assert!(super::indent_json("not json").is_none());
     }
-}
-
-fn section(title: &str) {
-    say!("\n=== {title} ===");
-}
-
-fn step(title: &str) {
-    say!("\n--- {title}");
-}
-
-/// Every line of `text`, indented by four spaces.
-fn indent(text: &str) -> String {
-    text.lines()
-        .map(|line| format!("    {line}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
