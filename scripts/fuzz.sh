@@ -45,9 +45,14 @@ cargo fuzz build "${flags[@]}"
 
 max_len_of() {
     case $1 in
-        decode_stream) echo "${FUZZ_MAX_LEN:-1024}" ;;
-        verror_json) echo "${FUZZ_MAX_LEN:-2048}" ;;
-        *) echo "${FUZZ_MAX_LEN:-1024}" ;;
+        # Frames past 256 bytes under a u16 limit.
+        decode_stream) echo "${FUZZ_MAX_LEN:-4096}" ;;
+        # Wide MultiErrors (thousands of children), long strings (tens of KB), thousands
+        # of info keys, chains as deep as serde_json reads (128).
+        verror_json) echo "${FUZZ_MAX_LEN:-65536}" ;;
+        # The generated chains grow to thousands of levels and tens of KB from a few
+        # bytes (the harness's `GrowSpec`); the rest feeds the names, messages and info.
+        *) echo "${FUZZ_MAX_LEN:-4096}" ;;
     esac
 }
 

@@ -143,13 +143,23 @@ impl fmt::Display for Backtrace {
     }
 }
 
+/// The text, line by line, with control characters escaped (`{:#?}` shows it): a
+/// backtrace read from JSON is text a peer chose.
 impl fmt::Debug for Backtrace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             Repr::Captured { frames, resolved } if resolved.get().is_none() => {
                 write!(f, "Backtrace({} frames, unresolved)", frames.len())
             }
-            _ => f.write_str(self.as_str()),
+            _ => {
+                for (i, line) in self.as_str().split('\n').enumerate() {
+                    if i > 0 {
+                        f.write_char('\n')?;
+                    }
+                    crate::escape::write_escaped(f, line)?;
+                }
+                Ok(())
+            }
         }
     }
 }

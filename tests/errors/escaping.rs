@@ -92,3 +92,30 @@ proptest! {
         prop_assert_eq!(json["short_message"].as_str().unwrap(), message.as_str());
     }
 }
+
+/// A backtrace read from JSON is text a peer chose: `{:#?}` shows it escaped line by
+/// line (found by the verror_json fuzz target; `{:?}` and `full_stack` escaped it
+/// already).
+#[test]
+fn a_backtrace_read_from_json_is_escaped_in_the_struct_view() {
+    let json = r#"{"name":"VError","short_message":"m","backtrace":"   0: main\u001b[2J\r\n   1: \u202estart\t"}"#;
+    let err: VError = serde_json::from_str(json).unwrap();
+    for (what, text) in [
+        ("report", format!("{err:?}")),
+        ("struct view", format!("{err:#?}")),
+        ("full_stack", verror::full_stack(&err)),
+    ] {
+        let bad: Vec<char> = text.chars().filter(|&c| unsafe_char(c)).collect();
+        assert!(bad.is_empty(), "{what} holds {bad:?}:\n{text}");
+    }
+    let view = format!("{err:#?}");
+    assert!(
+        view.contains("0: main\\u{1b}[2J\\r\n") && view.contains("1: \\u{202e}start\\t"),
+        "{view}"
+    );
+    // The data keeps the exact text.
+    assert_eq!(
+        serde_json::to_value(&err).unwrap()["backtrace"],
+        "   0: main\u{1b}[2J\r\n   1: \u{202e}start\t"
+    );
+}

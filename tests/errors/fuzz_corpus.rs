@@ -70,3 +70,30 @@ fn verror_json_corpus() {
 fn verror_chain_corpus() {
     replay("verror_chain");
 }
+
+/// How deep, wide and long the saved inputs go (what a fuzzing run reached, as far as
+/// its minimized corpus shows):
+/// `cargo test --test errors fuzz_corpus_sizes -- --ignored --nocapture`.
+#[test]
+#[ignore = "prints figures for RELIABILITY.md"]
+fn fuzz_corpus_sizes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    for target in ["verror_json", "verror_chain"] {
+        for dir in ["corpus", "seeds", "regressions"] {
+            let files = inputs(&root.join(dir).join(target));
+            let mut largest = fuzz_harness::Size::default();
+            let mut made = 0;
+            for path in &files {
+                let data = std::fs::read(path).expect("a readable input");
+                if let Some(size) = fuzz_harness::input_size(target, &data) {
+                    made += 1;
+                    largest = largest.max(size);
+                }
+            }
+            println!(
+                "{target} {dir}: {} inputs, {made} errors; largest: {largest:?}",
+                files.len()
+            );
+        }
+    }
+}
