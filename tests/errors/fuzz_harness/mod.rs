@@ -683,7 +683,7 @@ fn written_whole(err: &VError, json: &str, reveal: bool) -> bool {
 }
 
 // ---------------------------------------------------------------------------
-// Bounds, shared by the two VError harnesses (issue 10)
+// Bounds, shared by the two VError harnesses (size budgets, escaping, linear size)
 // ---------------------------------------------------------------------------
 
 /// What an error holds: its levels (MultiError children and foreign errors
@@ -906,7 +906,7 @@ fn check_human(err: &VError, size: &Size) {
     }
 }
 
-/// Every bound of issue 10 on `err`: [`check_budgets`] and [`check_human`].
+/// Every bound on `err` (the size budgets, escaping, linear size): [`check_budgets`] and [`check_human`].
 fn check_bounds(err: &VError) -> Size {
     let size = measure(err);
     check_human(err, &size);
