@@ -10,8 +10,9 @@
 //! - a level with more fields than fit ends with the field `"…": "N more fields"`;
 //!   arrays and objects inside values likewise end with `"… N more items"`, and values
 //!   nested deeper than the room left become their JSON text;
-//! - a level that no longer fits, or that would nest deeper than allowed, is replaced
-//!   with its whole rest by one level `{"name":"Truncated","short_message":"N more
+//! - a level too big for what is left has its own texts cut to fit (its message
+//!   first; its backtrace goes); one that still does not fit, or that would nest
+//!   deeper than allowed, is replaced with its whole rest by one level `{"name":"Truncated","short_message":"N more
 //!   levels"}` (in a MultiError's children: `"N more errors"`).
 //!
 //! The root's `message` is computed from the fitted levels, so it ends with the marker.
@@ -43,7 +44,7 @@ const MAX_ITEMS: usize = 256;
 /// lone last item may cost to be kept whatever the budget left.
 const MARKER: usize = 128;
 /// The name of a level that stands for the levels left out.
-pub(crate) const TRUNCATED: &str = "Truncated";
+const TRUNCATED: &str = "Truncated";
 
 /// What a serialization may write.
 #[derive(Clone, Copy, Debug)]
