@@ -52,22 +52,9 @@ impl Budget {
     }
 }
 
-/// `text`, or its first `max` bytes (on a character boundary) and a marker that says
-/// how long it was.
-pub(super) fn cut_str(text: &str, max: usize) -> Cow<'_, str> {
-    if text.len() <= max {
-        return Cow::Borrowed(text);
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    Cow::Owned(format!(
-        "{}…[cut: {} bytes in all]",
-        &text[..end],
-        text.len()
-    ))
-}
+/// `text` within `max` bytes: the error core's cut, so a record's texts end with the
+/// same `… [N bytes cut]` marker as the error's JSON.
+pub(super) use crate::budget::cut as cut_str;
 
 /// `value`, or, when its JSON passes `max` bytes, that JSON as a cut string (a cut
 /// string when it is one).
