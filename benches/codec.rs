@@ -10,7 +10,7 @@
 use std::hint::black_box;
 
 use bytes::{BufMut, Bytes, BytesMut};
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec};
 use verror::frame::FrameCodec;
 

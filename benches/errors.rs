@@ -1,16 +1,17 @@
 //! verror against anyhow, eyre and error-stack, on the same work, in one run.
 //!
-//! Backtraces off on every side (the default run):
+//! Backtraces off on every side (the default run; `RUST_BACKTRACE` and
+//! `RUST_LIB_BACKTRACE` unset or `0`):
 //!
 //! ```text
 //! cargo bench --bench errors -- --warm-up-time 1 --measurement-time 3
 //! ```
 //!
-//! Backtraces on (a separate process, since the environment is read once per process;
-//! only the `backtrace` group runs):
+//! Backtraces on (a separate process, since every side reads the environment once per
+//! process; only the `backtrace` group runs):
 //!
 //! ```text
-//! VERROR_BENCH_BACKTRACE=1 cargo bench --bench errors -- --warm-up-time 1 --measurement-time 3
+//! RUST_LIB_BACKTRACE=1 cargo bench --bench errors -- --warm-up-time 1 --measurement-time 3
 //! ```
 //!
 //! Groups (criterion shows each group's functions side by side):
@@ -26,12 +27,9 @@ use std::fmt;
 use std::hint::black_box;
 
 use criterion::Criterion;
-use workloads::{anyhow_chain, error_stack_chain, eyre_chain, messages, verror_chain, Msg, PATH};
+use workloads::{Msg, PATH, anyhow_chain, error_stack_chain, eyre_chain, messages, verror_chain};
 
 mod workloads;
-
-/// The environment variable that switches this bench to the backtrace-on run.
-const BACKTRACE_RUN: &str = "VERROR_BENCH_BACKTRACE";
 
 /// A static error-stack context, for its idiomatic `Report::new(ctx).attach(..)`.
 #[derive(Debug)]
@@ -216,18 +214,19 @@ fn backtrace(c: &mut Criterion) {
 }
 
 fn main() {
-    // Before anything else: every side reads the environment once per process.
-    let backtrace_run = std::env::var_os(BACKTRACE_RUN).is_some_and(|v| v != "0");
-    std::env::set_var("RUST_LIB_BACKTRACE", if backtrace_run { "1" } else { "0" });
+    // Every side reads the environment as std does (RUST_LIB_BACKTRACE, then
+    // RUST_BACKTRACE): the probe says which run this is, for all of them.
+    let backtrace_run = verror::verror!("probe").backtrace().is_some();
 
     let mut c = Criterion::default().configure_from_args();
     if backtrace_run {
         backtrace(&mut c);
     } else {
-        let probe = verror::verror!("probe");
-        assert!(
-            probe.backtrace().is_none(),
-            "the default run must not capture"
+        let probe = anyhow::anyhow!("probe");
+        assert_eq!(
+            probe.backtrace().status(),
+            std::backtrace::BacktraceStatus::Disabled,
+            "the default run must not capture on any side"
         );
         create(&mut c);
         wrap3(&mut c);

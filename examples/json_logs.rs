@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-use verror::layer::{as_error, Format, LogLayer, RateLimit};
 use verror::VError;
+use verror::layer::{Format, LogLayer, RateLimit, as_error};
 
 /// A lookup that fails the way services do: a parse error, wrapped with what was
 /// being parsed, wrapped with what was being looked up.

@@ -20,7 +20,7 @@ use verror::VError;
 #[path = "../benches/workloads/mod.rs"]
 mod workloads;
 
-use workloads::{anyhow_chain, error_stack_chain, messages, verror_chain, Msg, PATH};
+use workloads::{Msg, PATH, anyhow_chain, error_stack_chain, messages, verror_chain};
 
 /// One operation, `n` times.
 struct Errors {

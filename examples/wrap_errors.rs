@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::fs;
 
-use verror::{bail, OptionExt, ResultExt, VError};
+use verror::{OptionExt, ResultExt, VError, bail};
 
 /// The lowest layer: std errors become causes with `context`.
 fn read_settings(path: &str) -> verror::Result<HashMap<String, String>> {

@@ -3,8 +3,8 @@
 
 use std::ffi::c_void;
 use std::fmt::{self, Write as _};
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// A stack backtrace captured when a chain's first [`VError`](crate::VError) was built.
 ///
@@ -14,6 +14,7 @@ use std::sync::OnceLock;
 ///
 /// Capture follows the standard library's rules: `RUST_LIB_BACKTRACE`, or else
 /// `RUST_BACKTRACE`, set to anything but `0` enables it (read once per process).
+/// [`Backtrace::set_enabled`] overrides the environment for the whole process, and
 /// [`Builder::backtrace`](crate::Builder::backtrace) forces it on or off per error.
 ///
 /// ```
@@ -31,7 +32,8 @@ enum Repr {
     Text(String),
 }
 
-/// What the environment says, read once: 0 not read yet, 1 off, 2 on.
+/// What the environment says, read once (or what [`Backtrace::set_enabled`] said):
+/// 0 not read yet, 1 off, 2 on.
 static ENABLED: AtomicU8 = AtomicU8::new(0);
 
 /// Whether the environment enables backtraces (`RUST_LIB_BACKTRACE`, then
@@ -51,6 +53,27 @@ pub(crate) fn enabled_by_env() -> bool {
 }
 
 impl Backtrace {
+    /// Whether errors built from now on capture a backtrace, for the whole process,
+    /// in place of what `RUST_LIB_BACKTRACE` and `RUST_BACKTRACE` say.
+    ///
+    /// A program that wants its panics' backtraces (`RUST_BACKTRACE=1`) without one
+    /// in every error calls `Backtrace::set_enabled(false)` at start; unlike setting
+    /// `RUST_LIB_BACKTRACE` from inside the program, this is safe with threads
+    /// running. [`Builder::backtrace`](crate::Builder::backtrace) still decides for
+    /// one error.
+    ///
+    /// ```
+    /// use verror::{Backtrace, VError};
+    ///
+    /// Backtrace::set_enabled(false);
+    /// assert!(VError::new("no trace").backtrace().is_none());
+    /// Backtrace::set_enabled(true);
+    /// assert!(VError::new("a trace").backtrace().is_some());
+    /// ```
+    pub fn set_enabled(enabled: bool) {
+        ENABLED.store(if enabled { 2 } else { 1 }, Ordering::Relaxed);
+    }
+
     /// Walks the stack now; resolves nothing.
     #[inline(never)]
     pub(crate) fn capture() -> Backtrace {

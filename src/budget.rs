@@ -170,14 +170,14 @@ pub(crate) fn fits_as_is(root: Level<'_>, limits: &Limits) -> bool {
                 }
                 size += 16 + json_len_bound(len);
             }
-            if limits.backtraces {
-                if let Some(backtrace) = verror.backtrace() {
-                    let len = backtrace.as_str().len();
-                    if len > limits.max_backtrace {
-                        return false;
-                    }
-                    size += 16 + json_len_bound(len);
+            if limits.backtraces
+                && let Some(backtrace) = verror.backtrace()
+            {
+                let len = backtrace.as_str().len();
+                if len > limits.max_backtrace {
+                    return false;
                 }
+                size += 16 + json_len_bound(len);
             }
             let info = verror.own_info();
             if info.len() > MAX_ITEMS {

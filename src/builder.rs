@@ -302,10 +302,9 @@ fn record_spans(sources: &Sources, info: &mut Info) {
         sources,
         Sources::Cause(Cause::VError(_)) | Sources::Multi(_)
     ) && !info.contains_key(crate::layer::SPANS_KEY)
+        && let Some(spans) = crate::layer::current_spans()
     {
-        if let Some(spans) = crate::layer::current_spans() {
-            info.insert(crate::layer::SPANS_KEY, spans);
-        }
+        info.insert(crate::layer::SPANS_KEY, spans);
     }
 }
 

@@ -4,8 +4,8 @@ use std::borrow::Cow;
 use std::error::Error;
 use std::fmt;
 
-use crate::error::Sources;
 use crate::VError;
+use crate::error::Sources;
 
 /// An iterator over an error and its causes, outermost first, following
 /// [`Error::source`]. Made by [`chain`].

@@ -117,10 +117,10 @@ impl Cause {
             if let Some(verror) = verror.take() {
                 return Cause::VError(verror);
             }
-        } else if let Some(io) = any.downcast_mut::<Option<std::io::Error>>() {
-            if let Some(io) = io.take() {
-                return Cause::Io(io);
-            }
+        } else if let Some(io) = any.downcast_mut::<Option<std::io::Error>>()
+            && let Some(io) = io.take()
+        {
+            return Cause::Io(io);
         }
         match slot {
             Some(error) => Cause::Foreign(Box::new(Typed(error))),

@@ -3,10 +3,10 @@
 
 use std::error::Error;
 
+use crate::VError;
 use crate::builder::{Builder, Message, NoCause};
 use crate::error::{Cause, Sources};
 use crate::location::Location;
-use crate::VError;
 
 /// What [`ResultExt::context`] and [`with_context`](ResultExt::with_context) take: a
 /// message (`&'static str`, `String`, `format_args!(..)`), for a plain level; or a

@@ -9,9 +9,9 @@
 use std::error::Error;
 use std::fmt::{self, Write};
 
-use crate::chain::{levels, Level};
+use crate::chain::{Level, levels};
 use crate::error::{Sources, VError};
-use crate::escape::{write_escaped, Escaped};
+use crate::escape::{Escaped, write_escaped};
 
 /// Writes text segments joined by `": "`, skipping empty ones.
 struct Segments<'a> {

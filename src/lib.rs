@@ -172,12 +172,12 @@ pub mod server;
 pub use crate::backtrace::Backtrace;
 pub use crate::builder::{Builder, Message, NoCause, WithCause, WithErrors};
 pub use crate::chain::{
-    chain, find_backtrace, find_cause, find_cause_by_name, has_cause_with_name, Chain,
+    Chain, chain, find_backtrace, find_cause, find_cause_by_name, has_cause_with_name,
 };
 pub use crate::error::VError;
 pub use crate::ext::{IntoContext, OptionExt, ResultExt};
 pub use crate::fmt::full_stack;
-pub use crate::info::{info, Info, REDACTED};
+pub use crate::info::{Info, REDACTED, info};
 pub use crate::location::Location;
 pub use crate::multi::{error_for_each, error_from_list};
 pub use crate::public::public_view;

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::error::Error;
 
-use crate::chain::{levels, Level};
+use crate::chain::{Level, levels};
 use crate::error::{Cause, Inner, Sources, VError};
 use crate::info::Info;
 

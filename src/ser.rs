@@ -265,10 +265,10 @@ impl Serialize for Node<'_> {
                 }
             }
         }
-        if let Some(backtrace) = verror.and_then(VError::backtrace) {
-            if !self.options.omit_backtraces {
-                map.serialize_entry("backtrace", backtrace.as_str())?;
-            }
+        if let Some(backtrace) = verror.and_then(VError::backtrace)
+            && !self.options.omit_backtraces
+        {
+            map.serialize_entry("backtrace", backtrace.as_str())?;
         }
         map.end()
     }

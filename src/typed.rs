@@ -9,10 +9,10 @@ use std::fmt::Display;
 use serde::ser::{self, Impossible, Serialize, Serializer};
 use serde_json::Value;
 
+use crate::VError;
 use crate::error::Cause;
 use crate::info::{self, Info};
 use crate::location::Location;
-use crate::VError;
 
 impl VError {
     /// A `VError` that stands for a typed error and keeps its fields: its name is the

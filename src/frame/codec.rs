@@ -324,15 +324,15 @@ impl FrameCodec {
     #[inline]
     pub fn decode(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, FrameError> {
         // The hot path: a whole frame at the front of the buffer.
-        if let Phase::Header { .. } = self.phase {
-            if let Some(&[a, b, c, d]) = src.get(..HEADER_LEN) {
-                let declared = u32::from_be_bytes([a, b, c, d]) as usize;
-                if declared <= self.max_frame_len && src.len() - HEADER_LEN >= declared {
-                    src.advance(HEADER_LEN);
-                    let frame = src.split_to(declared);
-                    self.complete(declared);
-                    return Ok(Some(frame));
-                }
+        if let Phase::Header { .. } = self.phase
+            && let Some(&[a, b, c, d]) = src.get(..HEADER_LEN)
+        {
+            let declared = u32::from_be_bytes([a, b, c, d]) as usize;
+            if declared <= self.max_frame_len && src.len() - HEADER_LEN >= declared {
+                src.advance(HEADER_LEN);
+                let frame = src.split_to(declared);
+                self.complete(declared);
+                return Ok(Some(frame));
             }
         }
         self.decode_slow(src)

@@ -108,5 +108,5 @@
 mod codec;
 mod error;
 
-pub use codec::{FrameCodec, FrameState, OversizedPolicy, DEFAULT_MAX_FRAME_LEN, HEADER_LEN};
+pub use codec::{DEFAULT_MAX_FRAME_LEN, FrameCodec, FrameState, HEADER_LEN, OversizedPolicy};
 pub use error::{FrameError, TimeoutStage};

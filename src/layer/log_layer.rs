@@ -15,7 +15,7 @@ use tracing_subscriber::registry::LookupSpan;
 use super::format::Format;
 use super::limiter::{KindCount, RateLimit, RateLimiter, Suppressed};
 use super::record::RecordWriter;
-use super::scratch::{with_scratch, Scratch};
+use super::scratch::{Scratch, with_scratch};
 use super::visit::{Collect, Probe, Render};
 use super::writer::WriteLine;
 use crate::info::Info;

@@ -124,7 +124,7 @@ pub use limiter::{KindCount, RateLimit};
 pub use log_layer::{LogHandle, LogLayer, LogLayerBuilder};
 pub use writer::LogBuffer;
 
-pub(crate) use span_capture::{current_spans, SPANS_KEY};
+pub(crate) use span_capture::{SPANS_KEY, current_spans};
 
 /// The target of the lines the layer writes itself (the suppression reports):
 /// `verror::layer`, whichever submodule writes them.

@@ -8,14 +8,14 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
+use super::OWN_TARGET;
 use super::format::Format;
 use super::limiter::Suppressed;
 use super::scratch::Scratch;
 use super::text::write_text_line;
 use super::writer::WriteLine;
-use super::OWN_TARGET;
 use crate::info::Info;
-use crate::records::{LogRecord, Severity, DEFAULT_MAX_RECORD_BYTES};
+use crate::records::{DEFAULT_MAX_RECORD_BYTES, LogRecord, Severity};
 
 /// Writes records as lines: the format, the writer and what every record carries.
 pub(super) struct RecordWriter {

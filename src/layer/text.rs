@@ -8,7 +8,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::escape::{is_unsafe, write_escaped, Escaped};
+use crate::escape::{Escaped, is_unsafe, write_escaped};
 use crate::records::{LogRecord, Rfc3339, Severity};
 
 /// `fmt::Write` into a byte buffer, at most `room` bytes: past them the text is cut (on

@@ -11,8 +11,8 @@ use std::io;
 
 use serde::de::DeserializeOwned;
 use serde::ser::{Serialize, SerializeMap, Serializer};
-use serde_json::value::RawValue;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::keys::field_key;
 
@@ -181,12 +181,11 @@ fn json_len(value: &Value) -> usize {
 pub(crate) fn chain_json_text(err: &(dyn Error + 'static), max: usize) -> Box<RawValue> {
     let mut json = Limited::new(max);
     let fits = serde_json::to_writer(&mut json, &ErrorJson::new(err).max_bytes(max)).is_ok();
-    if fits {
-        if let Ok(text) = String::from_utf8(json.bytes) {
-            if let Ok(raw) = RawValue::from_string(text) {
-                return raw;
-            }
-        }
+    if fits
+        && let Ok(text) = String::from_utf8(json.bytes)
+        && let Ok(raw) = RawValue::from_string(text)
+    {
+        return raw;
     }
     RawValue::from_string(stand_in(err, max)).unwrap_or_else(|_| RawValue::NULL.to_owned())
 }

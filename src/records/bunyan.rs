@@ -9,8 +9,8 @@ use std::error::Error;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use super::budget::{cut_message, cut_str, Budget, Entries};
-use super::record::{top_name, LogLine};
+use super::budget::{Budget, Entries, cut_message, cut_str};
+use super::record::{LogLine, top_name};
 use super::stack::stack_text;
 use super::time::Rfc3339;
 

@@ -8,9 +8,9 @@ use std::error::Error;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use super::budget::{chain_json_text, cut_message, cut_str, Budget, Entries};
+use super::budget::{Budget, Entries, chain_json_text, cut_message, cut_str};
 use super::native::SpanObject;
-use super::record::{top_name, LogLine};
+use super::record::{LogLine, top_name};
 use super::stack::stack_text;
 use super::time::Rfc3339;
 use super::trace::{span_id, trace_id};

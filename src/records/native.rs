@@ -4,7 +4,7 @@
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use super::budget::{chain_json_text, cut_str, Budget, Entries};
+use super::budget::{Budget, Entries, chain_json_text, cut_str};
 use super::record::{LogLine, SpanRecord};
 use super::time::Rfc3339;
 

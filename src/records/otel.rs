@@ -19,9 +19,9 @@ use std::time::UNIX_EPOCH;
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
-use super::budget::{chain_json, cut_message, cut_str, Entries};
+use super::budget::{Entries, chain_json, cut_message, cut_str};
 use super::ordered::Json;
-use super::record::{top_name, LogLine};
+use super::record::{LogLine, top_name};
 use super::stack::stack_text;
 use super::trace::{span_id, trace_id};
 

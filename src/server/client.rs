@@ -12,13 +12,13 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpStream, ToSocketAddrs};
 use tokio::time::Instant;
 
-use crate::frame::{FrameCodec, DEFAULT_MAX_FRAME_LEN};
+use crate::frame::{DEFAULT_MAX_FRAME_LEN, FrameCodec};
 use crate::human::HumanDuration;
 use crate::{Builder, VError};
 
 use super::report::REMOTE_ERROR;
-use super::response::{Response, DEFAULT_MAX_ERROR_LEN, STATUS_ERROR};
-use super::{deadline_after, millis, READ_CHUNK, WRITE_BATCH};
+use super::response::{DEFAULT_MAX_ERROR_LEN, Response, STATUS_ERROR};
+use super::{READ_CHUNK, WRITE_BATCH, deadline_after, millis};
 
 /// Error responses up to this long are read back on the client's task; longer
 /// ones on a blocking thread, so that the timeout bounds their decoding too.
@@ -110,7 +110,7 @@ impl ClientBuilder {
                     return Err(connect_error()
                         .info("timeout_ms", millis(self.connect_timeout))
                         .cause(elapsed)
-                        .build())
+                        .build());
                 }
             };
         let (peer, local) = match (stream.peer_addr(), stream.local_addr()) {
@@ -562,7 +562,7 @@ impl ResponseReceiver {
                         .info("request_index", index)
                         .cause(err)
                         .message(format_args!("read from {} failed", self.ends.peer))
-                        .build())
+                        .build());
                 }
                 Err(elapsed) => {
                     return Err(self
@@ -576,7 +576,7 @@ impl ResponseReceiver {
                             self.ends.peer,
                             HumanDuration(self.timeout)
                         ))
-                        .build())
+                        .build());
                 }
             }
         }

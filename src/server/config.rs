@@ -3,14 +3,14 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::choice::unknown_value;
-use crate::frame::{OversizedPolicy, DEFAULT_MAX_FRAME_LEN};
 use crate::VError;
+use crate::choice::unknown_value;
+use crate::frame::{DEFAULT_MAX_FRAME_LEN, OversizedPolicy};
 
+use super::WRITE_BATCH;
 use super::handler::Handler;
 use super::response::{DEFAULT_MAX_ERROR_LEN, MIN_ERROR_LEN};
 use super::serve::Server;
-use super::WRITE_BATCH;
 
 /// The longest request payload: an ok response, one byte longer, must still fit
 /// the 4-byte header.
@@ -64,7 +64,9 @@ impl Config {
             return out_of_range(
                 "max_frame_len",
                 self.max_frame_len,
-                format!("1 to {MAX_FRAME_LEN_LIMIT}: an ok response, one byte longer, must fit the 4-byte header"),
+                format!(
+                    "1 to {MAX_FRAME_LEN_LIMIT}: an ok response, one byte longer, must fit the 4-byte header"
+                ),
             );
         }
         if self.workers == 0 {

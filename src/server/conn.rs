@@ -10,17 +10,17 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
+use crate::VError;
 use crate::frame::{FrameCodec, FrameError, FrameState, HEADER_LEN};
 use crate::human::HumanDuration;
-use crate::VError;
 
 use super::config::{Config, Exposure};
 use super::decode_error::{decode_error, kind_of, without_location};
-use super::handler::{call_guarded, Handler};
-use super::report::{report, ConnRef, FailureKind};
+use super::handler::{Handler, call_guarded};
+use super::report::{ConnRef, FailureKind, report};
 use super::response::Response;
 use super::serve::Shared;
-use super::{deadline_after, millis, READ_CHUNK, WRITE_BATCH};
+use super::{READ_CHUNK, WRITE_BATCH, deadline_after, millis};
 
 /// A connection's reads start with this much free space, so that one that sends
 /// little (or only a frame header) costs little: a flood of them must cost at

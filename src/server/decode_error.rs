@@ -2,8 +2,8 @@
 //! (codec facts only) as the cause of a `FrameDecodeError` level that adds the
 //! server's context, the connection and where in its stream the frame began.
 
-use crate::frame::{FrameCodec, FrameError};
 use crate::VError;
+use crate::frame::{FrameCodec, FrameError};
 
 use super::millis;
 use super::report::{ConnRef, FailureKind};

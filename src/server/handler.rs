@@ -2,16 +2,16 @@
 //! its own.
 
 use std::any::Any;
-use std::future::{poll_fn, Future};
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::future::{Future, poll_fn};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
 use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::human::HumanDuration;
 use crate::VError;
+use crate::human::HumanDuration;
 
 use super::millis;
 use super::report::{ConnRef, FailureKind};
@@ -181,8 +181,8 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
 mod tests {
     use std::future::Future;
     use std::pin::Pin;
-    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::task::Context;
 
     use super::*;

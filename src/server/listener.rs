@@ -14,10 +14,10 @@ use crate::VError;
 
 use tracing::Instrument;
 
-use super::conn::{answer_refused, Connection};
+use super::conn::{Connection, answer_refused};
 use super::handler::Handler;
 use super::millis;
-use super::report::{report, ConnRef, FailureKind};
+use super::report::{ConnRef, FailureKind, report};
 use super::serve::Shared;
 
 /// The first pause after a failed `accept`; it doubles up to [`MAX_BACKOFF`].
@@ -256,12 +256,12 @@ mod tests {
     use tracing::field::{Field, Visit};
     use tracing::span::{Attributes, Id};
     use tracing::{Event, Subscriber};
+    use tracing_subscriber::Layer;
     use tracing_subscriber::layer::{Context, SubscriberExt};
     use tracing_subscriber::registry::LookupSpan;
-    use tracing_subscriber::Layer;
 
-    use crate::server::{Client, ServerBuilder};
     use crate::VError;
+    use crate::server::{Client, ServerBuilder};
 
     /// `name=value ...` of the fields it visits.
     #[derive(Default)]

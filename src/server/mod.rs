@@ -176,11 +176,11 @@ mod shutdown;
 mod stats;
 
 pub use client::{Client, ClientBuilder, RequestSender, ResponseReceiver};
-pub use config::{Exposure, ServerBuilder, MAX_FRAME_LEN_LIMIT};
+pub use config::{Exposure, MAX_FRAME_LEN_LIMIT, ServerBuilder};
 pub use handler::Handler;
 pub use load::{Load, LoadReport};
 pub use report::FailureKind;
-pub use response::{Response, DEFAULT_MAX_ERROR_LEN, MIN_ERROR_LEN, STATUS_ERROR, STATUS_OK};
+pub use response::{DEFAULT_MAX_ERROR_LEN, MIN_ERROR_LEN, Response, STATUS_ERROR, STATUS_OK};
 pub use serve::Server;
 pub use shutdown::shutdown_signal;
 pub use stats::{Stats, Summary};

@@ -92,7 +92,7 @@ impl Response {
                     max_body_len,
                     max_error_len,
                     dst,
-                ))
+                ));
             }
             Response::Error(err) => err,
         };

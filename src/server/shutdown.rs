@@ -129,7 +129,7 @@ pub async fn shutdown_signal() {
 
 #[cfg(unix)]
 async fn wait_for_signal() -> std::io::Result<&'static str> {
-    use tokio::signal::unix::{signal, SignalKind};
+    use tokio::signal::unix::{SignalKind, signal};
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;
     Ok(tokio::select! {

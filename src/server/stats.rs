@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::human::{Count, HumanDuration};
 use crate::VError;
+use crate::human::{Count, HumanDuration};
 
 use super::report::FailureKind;
 

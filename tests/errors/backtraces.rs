@@ -77,10 +77,12 @@ fn reports_show_the_backtrace_once() {
     assert_eq!(report.matches("Stack backtrace:").count(), 1);
     let json = serde_json::to_value(&err).unwrap();
     assert!(json.get("backtrace").is_none());
-    assert!(json["cause"]["backtrace"]
-        .as_str()
-        .unwrap()
-        .contains("capture_here"));
+    assert!(
+        json["cause"]["backtrace"]
+            .as_str()
+            .unwrap()
+            .contains("capture_here")
+    );
     // The text read back from JSON is kept as it was.
     let back: VError = serde_json::from_value(json.clone()).unwrap();
     assert_eq!(serde_json::to_value(&back).unwrap(), json);

@@ -7,7 +7,7 @@ use std::error::Error;
 use std::fmt::Write as _;
 use std::io;
 
-use verror::records::{LogFormat, LogRecord, Severity, DEFAULT_MAX_RECORD_BYTES};
+use verror::records::{DEFAULT_MAX_RECORD_BYTES, LogFormat, LogRecord, Severity};
 use verror::{ErrorJson, VError};
 
 const MILLION: usize = 1_000_000;
@@ -123,10 +123,22 @@ fn every_operation(err: VError, levels: usize) {
 }
 
 #[test]
-fn a_million_levels_of_every_shape_on_a_small_stack() {
+fn a_million_plain_levels_on_a_small_stack() {
     on_small_stack(|| every_operation(plain(MILLION), MILLION));
+}
+
+#[test]
+fn a_million_nested_multi_errors_on_a_small_stack() {
     on_small_stack(|| every_operation(nested_multi(MILLION), MILLION));
+}
+
+#[test]
+fn a_million_levels_through_foreign_errors_on_a_small_stack() {
     on_small_stack(|| every_operation(through_foreign(MILLION), MILLION));
+}
+
+#[test]
+fn a_million_children_on_a_small_stack() {
     on_small_stack(|| every_operation(wide(MILLION), 2));
 }
 

@@ -4,7 +4,7 @@ use std::cell::Cell;
 use std::error::Error;
 use std::io;
 
-use verror::{bail, ensure, verror, OptionExt, ResultExt, VError};
+use verror::{OptionExt, ResultExt, VError, bail, ensure, verror};
 
 #[test]
 fn context_wraps_foreign_errors() {

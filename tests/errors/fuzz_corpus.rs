@@ -7,7 +7,7 @@
 
 use crate::fuzz_harness;
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 /// The files of `dir`, sorted; none when it does not exist.

@@ -6,7 +6,7 @@ use std::io;
 
 use serde_json::json;
 use verror::{
-    error_for_each, error_from_list, find_cause_by_name, full_stack, has_cause_with_name, VError,
+    VError, error_for_each, error_from_list, find_cause_by_name, full_stack, has_cause_with_name,
 };
 
 fn root() -> io::Error {
@@ -223,9 +223,13 @@ fn full_stack_joins_levels() {
     let stack = full_stack(&err);
     let segments: Vec<&str> = stack.split("\ncaused by: ").collect();
     assert_eq!(segments.len(), 3);
-    assert!(segments[0]
-        .starts_with("VError: top: mid: root cause\n    at tests/errors/node_verror.rs:"));
-    assert!(segments[1].starts_with("VError: mid: root cause\n    at tests/errors/node_verror.rs:"));
+    assert!(
+        segments[0]
+            .starts_with("VError: top: mid: root cause\n    at tests/errors/node_verror.rs:")
+    );
+    assert!(
+        segments[1].starts_with("VError: mid: root cause\n    at tests/errors/node_verror.rs:")
+    );
     assert_eq!(segments[2], "io::Error: root cause");
     // Safe on plain errors.
     assert_eq!(full_stack(&root()), "Error: root cause");

@@ -98,9 +98,11 @@ fn revealing_is_asked_for_in_code() {
         inner.own_info().reveal("token"),
         Some(&serde_json::json!("abcdefghijklmnop"))
     );
-    assert!(!serde_json::to_string(&back)
-        .unwrap()
-        .contains("abcdefghijklmnop"));
+    assert!(
+        !serde_json::to_string(&back)
+            .unwrap()
+            .contains("abcdefghijklmnop")
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! frames, memory, state and position).
 
 use bytes::{BufMut, BytesMut};
-use verror::frame::{FrameCodec, FrameError, FrameState, OversizedPolicy, DEFAULT_MAX_FRAME_LEN};
+use verror::frame::{DEFAULT_MAX_FRAME_LEN, FrameCodec, FrameError, FrameState, OversizedPolicy};
 
 /// One read from the peer: some bytes, or a read that found nothing yet
 /// (tokio-util's `Poll::Pending` in its mock).

@@ -2,7 +2,7 @@
 //! string only when it is formatted. Counted by dhat's heap profiler (a safe global
 //! allocator, installed by `main.rs`): the count is process-wide.
 
-use verror::{verror, ResultExt, VError};
+use verror::{ResultExt, VError, verror};
 
 fn allocations<T>(f: impl FnOnce() -> T) -> (T, u64) {
     let before = dhat::HeapStats::get().total_blocks;

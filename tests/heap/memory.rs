@@ -22,9 +22,9 @@ use std::time::Duration;
 
 use crate::support::*;
 use bytes::Bytes;
-use verror::frame::{OversizedPolicy, DEFAULT_MAX_FRAME_LEN};
-use verror::server::{ServerBuilder, Stats, STATUS_ERROR};
 use verror::VError;
+use verror::frame::{DEFAULT_MAX_FRAME_LEN, OversizedPolicy};
+use verror::server::{STATUS_ERROR, ServerBuilder, Stats};
 
 /// This test's full name, for `main` and for the child process that re-runs it.
 pub const TEST: &str =

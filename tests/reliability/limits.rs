@@ -18,12 +18,12 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::support::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tokio::sync::watch;
 use verror::server::FailureKind;
 

@@ -30,8 +30,8 @@
 #![cfg(all(feature = "server", feature = "tracing"))]
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::support::*;
@@ -158,7 +158,7 @@ fn run(plan: &Plan) {
     // Every fault but garbage is preceded by a good frame; then the probe's.
     let before_fault: u64 = faults
         .iter()
-        .filter(|(&f, _)| good_frame_first(f))
+        .filter(|&(&f, _)| good_frame_first(f))
         .map(|(_, n)| n)
         .sum();
     assert_eq!(summary.frames, answered + before_fault + 1, "{summary}");

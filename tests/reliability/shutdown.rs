@@ -15,8 +15,8 @@ use bytes::Bytes;
 use serde_json::json;
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
-use verror::server::FailureKind;
 use verror::VError;
+use verror::server::FailureKind;
 
 /// Connections pipelining at once.
 const CONNECTIONS: usize = 16;

@@ -412,7 +412,10 @@ fn every_invalid_value_lists_the_valid_ones() {
             &["load", "127.0.0.1:9", "--fault", "smoke"],
             "oversized, garbage, truncated-header, truncated-payload, slow-header, slow-payload, reset",
         ),
-        (&["send", "127.0.0.1:9", "x", "--color", "rainbow"], "auto, always, never"),
+        (
+            &["send", "127.0.0.1:9", "x", "--color", "rainbow"],
+            "auto, always, never",
+        ),
     ];
     for (args, listed) in cases {
         let output = run(verror(args), b"", BOUND);

@@ -141,10 +141,12 @@ async fn requests_one_at_a_time_and_the_bundled_commands() {
         within(client.request(b"!sleep 1")).await.unwrap(),
         "slept 1 ms"
     );
-    assert!(within(client.request(b"!help"))
-        .await
-        .unwrap()
-        .starts_with(b"commands"));
+    assert!(
+        within(client.request(b"!help"))
+            .await
+            .unwrap()
+            .starts_with(b"commands")
+    );
 
     let err = within(client.request(b"!nope")).await.unwrap_err();
     assert_eq!(remote_cause(&err).name(), "UnknownCommand");
@@ -183,8 +185,9 @@ async fn an_idle_connection_is_closed_quietly() {
         0,
         "idleness is not an error: {summary}"
     );
-    assert!(logs
-        .lines()
-        .iter()
-        .all(|line| line["level"] != "error" && line["level"] != "warn"));
+    assert!(
+        logs.lines()
+            .iter()
+            .all(|line| line["level"] != "error" && line["level"] != "warn")
+    );
 }

@@ -5,8 +5,8 @@
 
 use crate::support::*;
 use bytes::Bytes;
-use verror::server::{Exposure, FailureKind};
 use verror::VError;
+use verror::server::{Exposure, FailureKind};
 
 const SECRET: &str = "pg-password-0123456789";
 

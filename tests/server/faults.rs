@@ -8,9 +8,9 @@ use crate::support::*;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
+use verror::VError;
 use verror::frame::OversizedPolicy;
 use verror::server::{FailureKind, ResponseReceiver};
-use verror::VError;
 
 /// Reads the error response a fault earned, then the close that follows it.
 async fn expect_error_then_close(receiver: &mut ResponseReceiver) -> VError {

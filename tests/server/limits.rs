@@ -9,9 +9,9 @@ use bytes::{Bytes, BytesMut};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use verror::VError;
 use verror::frame::FrameCodec;
 use verror::server::{FailureKind, Response, ServerBuilder};
-use verror::VError;
 
 #[tokio::test]
 async fn the_connection_past_max_connections_is_answered_server_busy_and_closed() {

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use crate::support::*;
 use bytes::Bytes;
+use verror::VError;
 use verror::server::load::{Fault, Load};
 use verror::server::{Client, FailureKind};
-use verror::VError;
 
 fn load(addr: std::net::SocketAddr) -> Load {
     Load::new(addr).max_frame_len(LIMIT).timeout(BOUND)

@@ -5,15 +5,15 @@
 
 use std::error::Error;
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tracing_subscriber::layer::SubscriberExt;
-use verror::layer::{as_error, Format, KindCount, LogBuffer, LogHandle, LogLayer, RateLimit};
-use verror::records::LogFormat;
 use verror::VError;
+use verror::layer::{Format, KindCount, LogBuffer, LogHandle, LogLayer, RateLimit, as_error};
+use verror::records::LogFormat;
 
 /// A two-level chain, as the server would log it. Backtraces off.
 fn frame_error() -> VError {
@@ -39,8 +39,7 @@ fn peer() -> std::net::SocketAddr {
     "127.0.0.1:50412".parse().unwrap()
 }
 
-const STORY: &str =
-    "connection 7 from 127.0.0.1:50412, frame 3: declared length 5000000 exceeds the limit of 1048576";
+const STORY: &str = "connection 7 from 127.0.0.1:50412, frame 3: declared length 5000000 exceeds the limit of 1048576";
 
 /// Runs `f` under a subscriber with a layer of `format` writing to a buffer; returns
 /// the lines (the layer dropped, so flushed) and the layer's handle.
@@ -211,11 +210,13 @@ fn opentelemetry_record() {
     );
     let record = otel_record(&data);
     assert_eq!(record["observedTimeUnixNano"], record["timeUnixNano"]);
-    assert!(record["timeUnixNano"]
-        .as_str()
-        .unwrap()
-        .parse::<u128>()
-        .is_ok());
+    assert!(
+        record["timeUnixNano"]
+            .as_str()
+            .unwrap()
+            .parse::<u128>()
+            .is_ok()
+    );
     assert_eq!(record["severityNumber"], 17);
     assert_eq!(record["severityText"], "ERROR");
     assert_eq!(record["body"], json!({"stringValue": "frame rejected"}));
@@ -1159,7 +1160,7 @@ fn the_bunyan_cli_shows_an_error_as_its_header_and_its_stack() {
     let output = match output {
         Ok(output) => output,
         Err(err) => {
-            return skip_or_fail(&format!("cannot run bunyan ({err}): npm install -g bunyan"))
+            return skip_or_fail(&format!("cannot run bunyan ({err}): npm install -g bunyan"));
         }
     };
     assert!(

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use verror::VError;
 pub use verror::server::load::Fault;
 use verror::server::{Client, FailureKind, ResponseReceiver};
-use verror::VError;
 
 use super::connect;
 

@@ -27,12 +27,12 @@ use serde_json::Value;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::layer::SubscriberExt;
+use verror::VError;
 use verror::layer::{LogBuffer, LogLayer};
 use verror::records::LogFormat;
 use verror::server::{
     Client, FailureKind, Handler, RequestSender, ResponseReceiver, ServerBuilder, Stats, Summary,
 };
-use verror::VError;
 
 /// The `verror` program's handler (echo, and `!` commands that fail), for the
 /// tests that drive it: it is the program's, not the library's.

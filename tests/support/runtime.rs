@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{log_to, LogTarget, Logs, BOUND};
+use super::{BOUND, LogTarget, Logs, log_to};
 
 /// A multi-thread runtime (with time and I/O) of `workers` threads.
 pub fn runtime(workers: usize) -> tokio::runtime::Runtime {

@@ -10,10 +10,10 @@ use bytes::Bytes;
 use clap::Args;
 use tokio::time::Instant;
 use tracing_subscriber::filter::LevelFilter;
+use verror::VError;
 use verror::layer::{Format, LogBuffer, LogLayer};
 use verror::server::load::{Fault, Load};
 use verror::server::{Client, Exposure, FailureKind, ServerBuilder};
-use verror::VError;
 
 use crate::demo_handler::DemoHandler;
 use crate::logging;
@@ -46,10 +46,9 @@ const LIB_BACKTRACE: &str = "RUST_LIB_BACKTRACE";
 /// Turns the handler errors' backtraces off for the demo, unless
 /// `RUST_LIB_BACKTRACE` says otherwise: with `RUST_BACKTRACE=1`, each log line
 /// would carry a backtrace of dozens of frames and bury what the demo shows.
-/// Call it before any thread starts (the environment is not thread-safe).
 pub fn quiet_backtraces() {
     if std::env::var_os(LIB_BACKTRACE).is_none() {
-        std::env::set_var(LIB_BACKTRACE, "0");
+        verror::Backtrace::set_enabled(false);
     }
 }
 
@@ -101,7 +100,11 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, VError> {
         "verror demo: a server on {} (max frame {} bytes, frame timeout {:?}, handler timeout {:?}), \
          logging {} lines.\nEach client report below is what `verror send` would print; \
          errors capture backtraces only when {LIB_BACKTRACE}=1.",
-        demo.addr, MAX_FRAME_LEN, FRAME_TIMEOUT, HANDLER_TIMEOUT, args.log_format
+        demo.addr,
+        MAX_FRAME_LEN,
+        FRAME_TIMEOUT,
+        HANDLER_TIMEOUT,
+        args.log_format
     );
     demo.server_logged(None).await;
 
@@ -305,18 +308,18 @@ impl Demo {
                 say!("{}", indent(&self.show_line(line)));
             }
         }
-        if let Some(kind) = kind {
-            if !has_kind(&lines, kind) {
-                self.problems.push(
-                    VError::builder()
-                        .name("MissingLogLine")
-                        .info("kind", kind.as_str())
-                        .info("wait_ms", LOG_WAIT.as_millis() as u64)
-                        .message(format_args!("the server logged no line of kind {kind}"))
-                        .backtrace(false)
-                        .build(),
-                );
-            }
+        if let Some(kind) = kind
+            && !has_kind(&lines, kind)
+        {
+            self.problems.push(
+                VError::builder()
+                    .name("MissingLogLine")
+                    .info("kind", kind.as_str())
+                    .info("wait_ms", LOG_WAIT.as_millis() as u64)
+                    .message(format_args!("the server logged no line of kind {kind}"))
+                    .backtrace(false)
+                    .build(),
+            );
         }
     }
 

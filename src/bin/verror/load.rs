@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use clap::Args;
 use indicatif::{HumanCount, ProgressBar, ProgressState, ProgressStyle};
+use verror::VError;
 use verror::frame::DEFAULT_MAX_FRAME_LEN;
 use verror::server::load::{Fault, Load, LoadProgress};
-use verror::VError;
 
 use crate::output::{self, stderr_colored};
 use crate::{addr, duration};

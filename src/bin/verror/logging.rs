@@ -3,12 +3,12 @@
 
 use std::time::Duration;
 
+use tracing_subscriber::Layer;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::Layer;
-use verror::layer::{LogHandle, LogLayerBuilder, RateLimit};
 use verror::VError;
+use verror::layer::{LogHandle, LogLayerBuilder, RateLimit};
 
 /// Installs `layer` (with only the events at `level` or above) as the program's
 /// subscriber, and returns the handle on its counts.

@@ -77,10 +77,10 @@ pub fn line(args: fmt::Arguments<'_>) {
         .write_fmt(args)
         .and_then(|()| stdout.write_all(b"\n"))
         .and_then(|()| stdout.flush());
-    if let Err(err) = written {
-        if err.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
+    if let Err(err) = written
+        && err.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
     }
 }
 
@@ -194,8 +194,10 @@ mod tests {
         let err = VError::builder()
             .name("Outer")
             .info("key", "at src/fake.rs:1:2")
-            .cause(VError::new("inner"))
+            // Locations, not a backtrace, whatever RUST_BACKTRACE says.
+            .cause(VError::builder().message("inner").backtrace(false).build())
             .message("outer failed")
+            .backtrace(false)
             .build();
         let full = format!("{err:?}");
         let shown = report(&err, false);

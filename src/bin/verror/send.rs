@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
+use verror::VError;
 use verror::frame::DEFAULT_MAX_FRAME_LEN;
 use verror::server::{Client, DEFAULT_MAX_ERROR_LEN};
-use verror::VError;
 
 use crate::{duration, output};
 

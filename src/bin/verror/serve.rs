@@ -7,10 +7,10 @@ use std::time::Duration;
 use clap::builder::TypedValueParser as _;
 use clap::{Args, ValueEnum};
 use tracing_subscriber::filter::LevelFilter;
-use verror::frame::{OversizedPolicy, DEFAULT_MAX_FRAME_LEN};
-use verror::layer::{Format, LogLayer};
-use verror::server::{shutdown_signal, Exposure, ServerBuilder, DEFAULT_MAX_ERROR_LEN};
 use verror::VError;
+use verror::frame::{DEFAULT_MAX_FRAME_LEN, OversizedPolicy};
+use verror::layer::{Format, LogLayer};
+use verror::server::{DEFAULT_MAX_ERROR_LEN, Exposure, ServerBuilder, shutdown_signal};
 
 use crate::demo_handler::DemoHandler;
 use crate::{addr, duration, logging};

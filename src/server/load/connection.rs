@@ -13,7 +13,7 @@ use super::super::report::REMOTE_ERROR;
 use super::super::{Client, WRITE_BATCH};
 use super::fault::Fault;
 use super::latency::LatencyHistogram;
-use super::report::{Tally, MISMATCH};
+use super::report::{MISMATCH, Tally};
 
 /// Responses counted locally before the shared progress counter is updated.
 const PROGRESS_STEP: u64 = 64;
@@ -181,18 +181,17 @@ pub(super) async fn run(client: Client, plan: &Plan, progress: &AtomicU64) -> Co
         }
     };
 
-    if let Some(fault) = plan.fault {
-        if !(send_broken || receive_broken) {
-            if let Ok(client) = Client::reunite(sender, receiver) {
-                outcome.fault_sent = true;
-                match fault.inject(client).await {
-                    Some(Ok(_body)) => outcome
-                        .fault_responses
-                        .add_keyed("ok".to_owned(), String::new),
-                    Some(Err(err)) => outcome.fault_responses.add(&err),
-                    None => {}
-                }
-            }
+    if let Some(fault) = plan.fault
+        && !(send_broken || receive_broken)
+        && let Ok(client) = Client::reunite(sender, receiver)
+    {
+        outcome.fault_sent = true;
+        match fault.inject(client).await {
+            Some(Ok(_body)) => outcome
+                .fault_responses
+                .add_keyed("ok".to_owned(), String::new),
+            Some(Err(err)) => outcome.fault_responses.add(&err),
+            None => {}
         }
     }
     outcome

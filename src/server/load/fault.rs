@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::VError;
 use crate::choice::unknown_value;
 use crate::frame::HEADER_LEN;
-use crate::VError;
 
 use super::super::{Client, FailureKind, RequestSender};
 

@@ -58,25 +58,25 @@ mod latency;
 mod report;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::frame::DEFAULT_MAX_FRAME_LEN;
 use crate::VError;
+use crate::frame::DEFAULT_MAX_FRAME_LEN;
 
-use super::config::out_of_range;
 use super::Client;
+use super::config::out_of_range;
 use connection::Plan;
 use latency::LatencyHistogram;
 use report::Tally;
 
 pub use fault::Fault;
 pub use latency::LatencySummary;
-pub use report::{error_key, LoadReport};
+pub use report::{LoadReport, error_key};
 
 /// The most connections one run opens.
 pub const MAX_CONNECTIONS: usize = 10_000;

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::human::{Count, HumanDuration};
 use crate::VError;
+use crate::human::{Count, HumanDuration};
 
 use super::super::FailureKind;
 use super::fault::Fault;

@@ -18,8 +18,8 @@ use arbitrary::{Arbitrary, Unstructured};
 use bytes::BytesMut;
 use serde_json::Value;
 use verror::frame::{
-    FrameCodec, FrameError, FrameState, OversizedPolicy, TimeoutStage, DEFAULT_MAX_FRAME_LEN,
-    HEADER_LEN,
+    DEFAULT_MAX_FRAME_LEN, FrameCodec, FrameError, FrameState, HEADER_LEN, OversizedPolicy,
+    TimeoutStage,
 };
 use verror::records::{LogFormat, LogRecord, Severity};
 use verror::{ErrorJson, VError};
