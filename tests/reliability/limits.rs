@@ -317,6 +317,12 @@ fn log_flood<H: verror::server::Handler>(
         .clock(move || frozen)
         .build();
     let handle = layer.handle();
+    // The panic hook is the process's: two floods side by side would each restore the
+    // hook they found, and the one ending first would take the other's away mid-run.
+    static PANIC_HOOK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _hook = PANIC_HOOK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     // The program's panic hook logs an event with no error field; only this thread's
     // panics go there (the server runs on it), the others to the usual hook.
     let flood_thread = std::thread::current().id();
