@@ -268,7 +268,7 @@ impl<S> Builder<S> {
 
 /// A new level's record: a backtrace when `wanted`, unless the chain below holds one
 /// already (one per chain is enough; the flag answers without a walk).
-#[inline]
+#[inline(always)]
 fn record(
     name: Cow<'static, str>,
     short: Cow<'static, str>,

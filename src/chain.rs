@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 use std::error::Error;
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use crate::VError;
 use crate::error::Sources;
@@ -44,64 +44,88 @@ pub fn chain<'a>(err: &'a (dyn Error + 'static)) -> Chain<'a> {
 pub(crate) struct Level<'a> {
     pub(crate) error: &'a (dyn Error + 'static),
     pub(crate) name: &'a str,
+    /// `error` as a `VError`, looked up once: every walk asks at each level.
+    verror: Option<&'a VError>,
 }
 
 impl<'a> Level<'a> {
     /// A level whose name is known: a `VError`'s own, else `name` (or `"Error"`).
     pub(crate) fn new(error: &'a (dyn Error + 'static), name: Option<&'a str>) -> Level<'a> {
-        let name = match error.downcast_ref::<VError>() {
-            Some(verror) => verror.name(),
-            None => name.unwrap_or(FOREIGN_NAME),
-        };
-        Level { error, name }
+        match error.downcast_ref::<VError>() {
+            Some(verror) => Level::of(verror),
+            None => Level {
+                error,
+                name: name.unwrap_or(FOREIGN_NAME),
+                verror: None,
+            },
+        }
+    }
+
+    /// A `VError`'s level.
+    pub(crate) fn of(verror: &'a VError) -> Level<'a> {
+        Level {
+            error: verror,
+            name: verror.name(),
+            verror: Some(verror),
+        }
     }
 
     pub(crate) fn verror(&self) -> Option<&'a VError> {
-        self.error.downcast_ref::<VError>()
+        self.verror
     }
 
     /// The level below, named from what this level recorded about it.
+    #[inline]
     pub(crate) fn cause(&self) -> Option<Level<'a>> {
-        let source = self.error.source()?;
-        Some(Level::new(
-            source,
-            self.verror().and_then(VError::foreign_cause_name),
-        ))
+        match self.verror {
+            Some(verror) => match verror.cause_verror() {
+                Some(cause) => Some(Level::of(cause)),
+                None => Some(Level::new(verror.cause()?, verror.foreign_cause_name())),
+            },
+            None => Some(Level::new(self.error.source()?, None)),
+        }
     }
 
     /// This level's own message: a `VError`'s short message, or the text of the
     /// error it stands for (made by `From`), or a foreign error's `Display`.
-    pub(crate) fn write_text(&self, out: &mut dyn fmt::Write) -> fmt::Result {
-        match self.verror() {
-            Some(verror) => match verror.held() {
-                Some(held) => write!(out, "{held}"),
-                None => out.write_str(verror.short_message()),
-            },
-            None => write!(out, "{}", self.error),
-        }
+    pub(crate) fn own_text(self) -> OwnText<'a> {
+        OwnText(self)
     }
 
-    /// The length of [`write_text`](Level::write_text)'s text, without keeping it.
+    /// The length of [`own_text`](Level::own_text), without keeping it.
     pub(crate) fn text_len(&self) -> usize {
         match self.verror() {
             Some(verror) if verror.held().is_none() => verror.short_message().len(),
             _ => {
                 let mut counter = Counter(0);
-                let _ = self.write_text(&mut counter);
+                let _ = write!(counter, "{}", self.own_text());
                 counter.0
             }
         }
     }
 
-    /// [`write_text`](Level::write_text) as a string, borrowed where it can be.
+    /// [`own_text`](Level::own_text) as a string, borrowed where it can be.
     pub(crate) fn text(&self) -> Cow<'a, str> {
         match self.verror() {
             Some(verror) if verror.held().is_none() => Cow::Borrowed(verror.short_message()),
-            _ => {
-                let mut text = String::new();
-                let _ = self.write_text(&mut text);
-                Cow::Owned(text)
-            }
+            _ => Cow::Owned(self.own_text().to_string()),
+        }
+    }
+}
+
+/// A level's own message as `Display` (see [`Level::own_text`]): the error's own
+/// `Display` runs with the caller's formatter, so a serializer's `collect_str` takes
+/// one trip through the formatting machinery, not two.
+pub(crate) struct OwnText<'a>(Level<'a>);
+
+impl fmt::Display for OwnText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.verror() {
+            Some(verror) => match verror.held() {
+                Some(held) => fmt::Display::fmt(held, f),
+                None => f.write_str(verror.short_message()),
+            },
+            None => fmt::Display::fmt(self.0.error, f),
         }
     }
 }

@@ -65,8 +65,10 @@ pub(crate) enum Sources {
     None,
     /// A single cause.
     Cause(Cause),
-    /// The children of a MultiError; `source()` is the first.
-    Multi(Vec<VError>),
+    /// The children of a MultiError; `source()` is the first. (A boxed slice, not a
+    /// `Vec`: one word less keeps the record at 128 bytes, which is moved without a
+    /// call to `memcpy`.)
+    Multi(Box<[VError]>),
 }
 
 /// A cause: another `VError` (stored as is, never boxed twice), an `io::Error` (held
@@ -322,6 +324,15 @@ impl VError {
         }
     }
 
+    /// [`cause`](VError::cause) when it is a `VError`, known without a type check.
+    pub(crate) fn cause_verror(&self) -> Option<&VError> {
+        match &self.0.sources {
+            Sources::Cause(Cause::VError(cause)) if !self.0.transparent => Some(cause),
+            Sources::Multi(errors) => errors.first(),
+            _ => None,
+        }
+    }
+
     /// The error a level made by `From` stands for.
     pub(crate) fn held(&self) -> Option<&(dyn Error + Send + Sync + 'static)> {
         match &self.0.sources {
@@ -383,5 +394,15 @@ impl Drop for Inner {
                 },
             };
         }
+    }
+}
+
+#[cfg(all(test, target_pointer_width = "64"))]
+mod tests {
+    /// At 128 bytes or less the record is moved into its box without a call to
+    /// `memcpy`: a field that grows it costs every create and every wrap.
+    #[test]
+    fn the_record_fits_in_128_bytes() {
+        assert!(std::mem::size_of::<super::Inner>() <= 128);
     }
 }

@@ -23,7 +23,9 @@ pub struct Location(Repr);
 #[derive(Clone, PartialEq, Eq)]
 enum Repr {
     Caller(&'static panic::Location<'static>),
-    Text(Box<str>),
+    /// Read back from JSON (rare): boxed twice so that a location is two words and
+    /// the record that holds one stays small.
+    Text(Box<Box<str>>),
 }
 
 impl Location {
@@ -32,7 +34,7 @@ impl Location {
     }
 
     pub(crate) fn text(text: impl Into<Box<str>>) -> Location {
-        Location(Repr::Text(text.into()))
+        Location(Repr::Text(Box::new(text.into())))
     }
 
     /// The file: the part before `:line:column`, or the whole text read back from JSON
@@ -97,64 +99,64 @@ impl fmt::Debug for Location {
 }
 
 /// The location as a JSON string, `file:line:column`. One recorded in this process is
-/// assembled on the stack and escaped in one pass (through `Display`, the formatting
-/// machinery would escape its five pieces one by one, on a field every level carries).
+/// streamed in two pieces, the file and its `:line:column` suffix assembled on the
+/// stack (through `Display`, the formatting machinery would escape five pieces one by
+/// one, on a field every level carries).
 impl Serialize for Location {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match &self.0 {
             Repr::Text(text) => serializer.serialize_str(text),
             Repr::Caller(loc) => {
-                let mut text = StackText::new();
-                let fits = text.push(loc.file().as_bytes())
-                    && text.push(b":")
-                    && text.push_number(loc.line())
-                    && text.push(b":")
-                    && text.push_number(loc.column());
-                match text.as_str() {
-                    Some(text) if fits => serializer.serialize_str(text),
-                    _ => serializer.collect_str(self),
+                let mut suffix = Suffix::default();
+                suffix.push(loc.line());
+                suffix.push(loc.column());
+                let (file, suffix) = (loc.file().as_bytes(), suffix.as_str().as_bytes());
+                let mut text = [0u8; 128];
+                match text.get_mut(..file.len() + suffix.len()) {
+                    Some(room) => {
+                        let (head, tail) = room.split_at_mut(file.len());
+                        head.copy_from_slice(file);
+                        tail.copy_from_slice(suffix);
+                        serializer.serialize_str(std::str::from_utf8(room).unwrap_or_default())
+                    }
+                    None => serializer.collect_str(&InTwoPieces(loc)),
                 }
             }
         }
     }
 }
 
-/// A short text built on the stack.
-struct StackText {
-    bytes: [u8; 256],
+/// `file:line:column` written as the file, then the rest in one piece.
+struct InTwoPieces(&'static panic::Location<'static>);
+
+impl fmt::Display for InTwoPieces {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.file())?;
+        let mut suffix = Suffix::default();
+        suffix.push(self.0.line());
+        suffix.push(self.0.column());
+        f.write_str(suffix.as_str())
+    }
+}
+
+/// `:line:column`, built on the stack.
+#[derive(Default)]
+struct Suffix {
+    /// Room for two colons and two `u32`s of ten digits.
+    bytes: [u8; 22],
     len: usize,
 }
 
-impl StackText {
-    fn new() -> StackText {
-        StackText {
-            bytes: [0; 256],
-            len: 0,
-        }
-    }
-
-    /// Appends `bytes`; false when they do not fit.
-    fn push(&mut self, bytes: &[u8]) -> bool {
-        let end = self.len + bytes.len();
-        match self.bytes.get_mut(self.len..end) {
-            Some(room) => {
-                room.copy_from_slice(bytes);
-                self.len = end;
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Appends `n` in decimal.
-    fn push_number(&mut self, mut n: u32) -> bool {
+impl Suffix {
+    /// Appends `:` and `n` in decimal.
+    fn push(&mut self, mut n: u32) {
         // Two digits a step: line and column numbers are mostly 2 to 4 digits.
         const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
             2021222324252627282930313233343536373839\
             4041424344454647484950515253545556575859\
             6061626364656667686970717273747576777879\
             8081828384858687888990919293949596979899";
-        let mut digits = [0u8; 10];
+        let mut digits = [0u8; 11];
         let mut start = digits.len();
         while n >= 100 {
             let pair = (n % 100) as usize * 2;
@@ -170,10 +172,15 @@ impl StackText {
             start -= 1;
             digits[start] = b'0' + n as u8;
         }
-        self.push(&digits[start..])
+        start -= 1;
+        digits[start] = b':';
+        let piece = &digits[start..];
+        self.bytes[self.len..self.len + piece.len()].copy_from_slice(piece);
+        self.len += piece.len();
     }
 
-    fn as_str(&self) -> Option<&str> {
-        std::str::from_utf8(&self.bytes[..self.len]).ok()
+    fn as_str(&self) -> &str {
+        // Colons and digits only: always UTF-8.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
     }
 }

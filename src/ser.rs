@@ -202,16 +202,6 @@ impl fmt::Display for FullMessage<'_> {
     }
 }
 
-/// `Display` of a level's own message (a foreign error's, or the one a `VError` made
-/// by `From` stands for).
-struct OwnMessage<'a>(Level<'a>);
-
-impl fmt::Display for OwnMessage<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.write_text(f)
-    }
-}
-
 static NO_INFO: Info = Info::new();
 
 impl Serialize for Node<'_> {
@@ -227,7 +217,7 @@ impl Serialize for Node<'_> {
             Some(v) if v.held().is_none() => {
                 map.serialize_entry("short_message", v.short_message())?
             }
-            _ => map.serialize_entry("short_message", &Collect(OwnMessage(level)))?,
+            _ => map.serialize_entry("short_message", &Collect(level.own_text()))?,
         }
         let info = verror.map_or(&NO_INFO, VError::own_info);
         if info.is_empty() {
@@ -378,7 +368,7 @@ impl<'de> Deserialize<'de> for VError {
         wire.info
             .mark_sensitive(wire.sensitive.iter().map(String::as_str));
         let sources = match (wire.errors, wire.cause) {
-            (Some(errors), _) => Sources::Multi(errors),
+            (Some(errors), _) => Sources::Multi(errors.into()),
             (None, Some(cause)) => Sources::Cause(Cause::VError(cause)),
             (None, None) => Sources::None,
         };
