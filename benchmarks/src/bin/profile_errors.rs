@@ -1,11 +1,12 @@
-//! Profiling driver for `benches/errors.rs` (see BENCHMARKS.md, "Errors"): one operation N
-//! times, for instruction counts under callgrind, or `paired` for time ratios measured
-//! in alternating blocks, which a shared machine's drifting load does not skew.
+//! Profiling driver for `benchmarks/benches/errors.rs` (see BENCHMARKS.md, "Errors"):
+//! one operation N times, for instruction counts under callgrind, or `paired` for time
+//! ratios measured in alternating blocks, which a shared machine's drifting load does
+//! not skew.
 //!
 //! ```text
-//! cargo build --release --example profile_errors
-//! RUST_LIB_BACKTRACE=0 target/release/examples/profile_errors paired
-//! RUST_LIB_BACKTRACE=0 valgrind --tool=callgrind target/release/examples/profile_errors json 10000
+//! cargo build --release -p verror-benchmarks --bin profile_errors
+//! RUST_LIB_BACKTRACE=0 target/release/profile_errors paired
+//! RUST_LIB_BACKTRACE=0 valgrind --tool=callgrind target/release/profile_errors json 10000
 //! ```
 //!
 //! OP: `create`, `wrap3`, `alternate`, `json` (verror); `anyhow-create`, `anyhow-wrap3`,
@@ -17,10 +18,7 @@ use std::time::Instant;
 
 use verror::VError;
 
-#[path = "../benches/workloads/mod.rs"]
-mod workloads;
-
-use workloads::{Msg, PATH, anyhow_chain, error_stack_chain, messages, verror_chain};
+use verror_benchmarks::{Msg, PATH, anyhow_chain, error_stack_chain, messages, verror_chain};
 
 /// One operation, `n` times.
 struct Errors {

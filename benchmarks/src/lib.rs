@@ -1,8 +1,12 @@
-//! The work both `benches/errors.rs` and `examples/profile_errors.rs` measure: the
+//! verror's benchmarks, a crate that depends on verror as users' crates do (generic and
+//! `#[inline]` code is compiled here, as in theirs): `benches/errors.rs` against anyhow,
+//! eyre and error-stack, `benches/codec.rs` against tokio-util's
+//! `LengthDelimitedCodec`, and `src/bin/profile_errors.rs` for instruction counts.
+//! Results and how to reproduce them: BENCHMARKS.md at the repository's root.
+//!
+//! This file is the work both `benches/errors.rs` and `profile_errors` measure: the
 //! same 3-level chain built the idiomatic way with each crate, and anyhow's JSON
 //! workaround. One copy, so the bench and the profiler always run the same code.
-
-#![allow(dead_code)] // each user takes the parts it measures
 
 use std::fmt;
 use std::io;

@@ -4,7 +4,7 @@
 //! frames per second.
 //!
 //! ```text
-//! cargo bench --features codec --bench codec -- --warm-up-time 1 --measurement-time 3
+//! cargo bench -p verror-benchmarks --bench codec -- --warm-up-time 1 --measurement-time 3
 //! ```
 
 use std::hint::black_box;

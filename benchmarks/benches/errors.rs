@@ -4,14 +4,14 @@
 //! `RUST_LIB_BACKTRACE` unset or `0`):
 //!
 //! ```text
-//! cargo bench --bench errors -- --warm-up-time 1 --measurement-time 3
+//! cargo bench -p verror-benchmarks --bench errors -- --warm-up-time 1 --measurement-time 3
 //! ```
 //!
 //! Backtraces on (a separate process, since every side reads the environment once per
 //! process; only the `backtrace` group runs):
 //!
 //! ```text
-//! RUST_LIB_BACKTRACE=1 cargo bench --bench errors -- --warm-up-time 1 --measurement-time 3
+//! RUST_LIB_BACKTRACE=1 cargo bench -p verror-benchmarks --bench errors -- --warm-up-time 1 --measurement-time 3
 //! ```
 //!
 //! Groups (criterion shows each group's functions side by side):
@@ -27,9 +27,9 @@ use std::fmt;
 use std::hint::black_box;
 
 use criterion::Criterion;
-use workloads::{Msg, PATH, anyhow_chain, error_stack_chain, eyre_chain, messages, verror_chain};
-
-mod workloads;
+use verror_benchmarks::{
+    Msg, PATH, anyhow_chain, error_stack_chain, eyre_chain, messages, verror_chain,
+};
 
 /// A static error-stack context, for its idiomatic `Report::new(ctx).attach(..)`.
 #[derive(Debug)]
