@@ -360,40 +360,47 @@ impl Drop for Inner {
     // Unlinks a chain of any shape level by level (MultiErrors nested in MultiErrors,
     // VErrors under an `io::Error` under a VError), so dropping it never recurses
     // deeper than one level, whatever its depth.
+    #[inline]
     fn drop(&mut self) {
         // Nothing below that could be deep: the fields drop as usual.
-        if matches!(
+        if !matches!(
             self.sources,
             Sources::None | Sources::Cause(Cause::Foreign(_))
         ) {
-            return;
+            unlink(std::mem::replace(&mut self.sources, Sources::None));
         }
-        // Only MultiErrors need a list of what is left; a plain chain is followed in place.
-        let mut pending: Vec<Sources> = Vec::new();
-        let mut next = std::mem::replace(&mut self.sources, Sources::None);
-        loop {
-            next = match next {
-                Sources::Cause(Cause::VError(mut v)) => {
-                    std::mem::replace(&mut v.0.sources, Sources::None)
+    }
+}
+
+/// Drops what lies below a level one level at a time (kept out of line: most levels
+/// drop with nothing deep below them).
+#[inline(never)]
+fn unlink(sources: Sources) {
+    // Only MultiErrors need a list of what is left; a plain chain is followed in place.
+    let mut pending: Vec<Sources> = Vec::new();
+    let mut next = sources;
+    loop {
+        next = match next {
+            Sources::Cause(Cause::VError(mut v)) => {
+                std::mem::replace(&mut v.0.sources, Sources::None)
+            }
+            Sources::Cause(Cause::Io(io)) => {
+                match io.into_inner().map(|e| e.downcast::<VError>()) {
+                    Some(Ok(mut v)) => std::mem::replace(&mut v.0.sources, Sources::None),
+                    _ => Sources::None,
                 }
-                Sources::Cause(Cause::Io(io)) => {
-                    match io.into_inner().map(|e| e.downcast::<VError>()) {
-                        Some(Ok(mut v)) => std::mem::replace(&mut v.0.sources, Sources::None),
-                        _ => Sources::None,
-                    }
+            }
+            Sources::Multi(children) => {
+                for mut child in children {
+                    pending.push(std::mem::replace(&mut child.0.sources, Sources::None));
                 }
-                Sources::Multi(children) => {
-                    for mut child in children {
-                        pending.push(std::mem::replace(&mut child.0.sources, Sources::None));
-                    }
-                    Sources::None
-                }
-                Sources::None | Sources::Cause(Cause::Foreign(_)) => match pending.pop() {
-                    Some(sources) => sources,
-                    None => break,
-                },
-            };
-        }
+                Sources::None
+            }
+            Sources::None | Sources::Cause(Cause::Foreign(_)) => match pending.pop() {
+                Some(sources) => sources,
+                None => break,
+            },
+        };
     }
 }
 

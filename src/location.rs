@@ -3,6 +3,7 @@
 use std::fmt;
 use std::panic;
 
+use arrayvec::ArrayString;
 use serde::{Serialize, Serializer};
 
 /// The source location where a [`VError`](crate::VError) was created.
@@ -99,88 +100,97 @@ impl fmt::Debug for Location {
 }
 
 /// The location as a JSON string, `file:line:column`. One recorded in this process is
-/// streamed in two pieces, the file and its `:line:column` suffix assembled on the
-/// stack (through `Display`, the formatting machinery would escape five pieces one by
-/// one, on a field every level carries).
+/// assembled on the stack and escaped in one pass (through `Display`, the formatting
+/// machinery would escape its five pieces one by one, on a field every level carries).
 impl Serialize for Location {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match &self.0 {
             Repr::Text(text) => serializer.serialize_str(text),
             Repr::Caller(loc) => {
-                let mut suffix = Suffix::default();
-                suffix.push(loc.line());
-                suffix.push(loc.column());
-                let (file, suffix) = (loc.file().as_bytes(), suffix.as_str().as_bytes());
-                let mut text = [0u8; 128];
-                match text.get_mut(..file.len() + suffix.len()) {
-                    Some(room) => {
-                        let (head, tail) = room.split_at_mut(file.len());
-                        head.copy_from_slice(file);
-                        tail.copy_from_slice(suffix);
-                        serializer.serialize_str(std::str::from_utf8(room).unwrap_or_default())
-                    }
-                    None => serializer.collect_str(&InTwoPieces(loc)),
+                let mut text = ArrayString::<128>::new();
+                let fits = text.try_push_str(loc.file()).is_ok()
+                    && push_number(&mut text, loc.line())
+                    && push_number(&mut text, loc.column());
+                if fits {
+                    serializer.serialize_str(&text)
+                } else {
+                    serializer.collect_str(loc)
                 }
             }
         }
     }
 }
 
-/// `file:line:column` written as the file, then the rest in one piece.
-struct InTwoPieces(&'static panic::Location<'static>);
-
-impl fmt::Display for InTwoPieces {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0.file())?;
-        let mut suffix = Suffix::default();
-        suffix.push(self.0.line());
-        suffix.push(self.0.column());
-        f.write_str(suffix.as_str())
+/// Appends `:` and `n` in decimal; false when they do not fit.
+fn push_number(text: &mut ArrayString<128>, mut n: u32) -> bool {
+    // Two digits a step: line and column numbers are mostly 2 to 4 digits.
+    const PAIRS: &str = "0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
+    // At most 5 pairs (a `u32` has 10 digits), written last to first.
+    let mut pairs = [""; 5];
+    let mut count = 0;
+    while n >= 100 {
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        pairs[count] = &PAIRS[pair..pair + 2];
+        count += 1;
     }
+    // The leading one or two digits.
+    let lead = if n >= 10 {
+        &PAIRS[n as usize * 2..n as usize * 2 + 2]
+    } else {
+        &PAIRS[n as usize * 2 + 1..n as usize * 2 + 2]
+    };
+    text.try_push(':').is_ok()
+        && text.try_push_str(lead).is_ok()
+        && pairs[..count]
+            .iter()
+            .rev()
+            .all(|pair| text.try_push_str(pair).is_ok())
 }
 
-/// `:line:column`, built on the stack.
-#[derive(Default)]
-struct Suffix {
-    /// Room for two colons and two `u32`s of ten digits.
-    bytes: [u8; 22],
-    len: usize,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Suffix {
-    /// Appends `:` and `n` in decimal.
-    fn push(&mut self, mut n: u32) {
-        // Two digits a step: line and column numbers are mostly 2 to 4 digits.
-        const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-            2021222324252627282930313233343536373839\
-            4041424344454647484950515253545556575859\
-            6061626364656667686970717273747576777879\
-            8081828384858687888990919293949596979899";
-        let mut digits = [0u8; 11];
-        let mut start = digits.len();
-        while n >= 100 {
-            let pair = (n % 100) as usize * 2;
-            n /= 100;
-            start -= 2;
-            digits[start..start + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    #[test]
+    fn numbers_are_written_as_display_writes_them() {
+        for n in [
+            0,
+            1,
+            9,
+            10,
+            11,
+            99,
+            100,
+            101,
+            999,
+            1000,
+            10_007,
+            65_535,
+            u32::MAX,
+        ] {
+            let mut text = ArrayString::<128>::new();
+            assert!(push_number(&mut text, n));
+            assert_eq!(text.as_str(), format!(":{n}"));
         }
-        if n >= 10 {
-            let pair = n as usize * 2;
-            start -= 2;
-            digits[start..start + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-        } else {
-            start -= 1;
-            digits[start] = b'0' + n as u8;
-        }
-        start -= 1;
-        digits[start] = b':';
-        let piece = &digits[start..];
-        self.bytes[self.len..self.len + piece.len()].copy_from_slice(piece);
-        self.len += piece.len();
     }
 
-    fn as_str(&self) -> &str {
-        // Colons and digits only: always UTF-8.
-        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    #[test]
+    fn a_number_that_does_not_fit_is_refused() {
+        let mut text = ArrayString::<128>::new();
+        text.try_push_str(&"x".repeat(120)).unwrap();
+        assert!(!push_number(&mut text, u32::MAX));
+    }
+
+    #[test]
+    fn json_is_file_line_column() {
+        let location = Location::caller(panic::Location::caller());
+        let json = serde_json::to_string(&location).unwrap();
+        assert_eq!(json, format!("\"{location}\""));
+        assert!(json.starts_with("\"src/location.rs:"), "{json}");
     }
 }
