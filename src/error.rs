@@ -163,27 +163,31 @@ impl Cause {
     /// flag answers for everything below it.
     #[inline]
     pub(crate) fn has_backtrace(&self) -> bool {
-        /// How far into a foreign run to look for the next `VError` (past it, a
-        /// second backtrace may be captured: harmless, and the cost stays constant).
-        const FOREIGN_RUN: usize = 8;
-        let below = match self {
-            Cause::VError(verror) => return verror.0.backtrace_below,
+        match self {
+            Cause::VError(verror) => verror.0.backtrace_below,
             // `io::Error::other(verror)` hides the VError from `source()` (it reports
             // the VError's own source): look inside.
-            Cause::Io(io) => io_verror(io),
-            Cause::Foreign(foreign) => crate::chain::chain(foreign.error())
-                .skip(1)
-                .take(FOREIGN_RUN)
-                .find_map(|e| e.downcast_ref::<VError>()),
-        };
-        below.is_some_and(|v| v.0.backtrace_below)
+            Cause::Io(io) => io
+                .get_ref()
+                .and_then(|e| e.downcast_ref::<VError>())
+                .is_some_and(|v| v.0.backtrace_below),
+            Cause::Foreign(foreign) => foreign_run_has_backtrace(foreign.error()),
+        }
     }
 }
 
-/// The `VError` an `io::Error` holds, if any (kept out of the wrapping path's line).
-#[cold]
-fn io_verror(io: &std::io::Error) -> Option<&VError> {
-    io.get_ref().and_then(|e| e.downcast_ref::<VError>())
+/// Whether the first `VError` in a run of foreign errors holds a backtrace (kept out of
+/// the wrapping path's line: foreign causes other than `io::Error` are the rare case).
+#[inline(never)]
+fn foreign_run_has_backtrace(foreign: &(dyn Error + 'static)) -> bool {
+    /// How far into a foreign run to look for the next `VError` (past it, a second
+    /// backtrace may be captured: harmless, and the cost stays constant).
+    const FOREIGN_RUN: usize = 8;
+    crate::chain::chain(foreign)
+        .skip(1)
+        .take(FOREIGN_RUN)
+        .find_map(|e| e.downcast_ref::<VError>())
+        .is_some_and(|v| v.0.backtrace_below)
 }
 
 impl Sources {
