@@ -38,18 +38,22 @@ static ENABLED: AtomicU8 = AtomicU8::new(0);
 
 /// Whether the environment enables backtraces (`RUST_LIB_BACKTRACE`, then
 /// `RUST_BACKTRACE`, as for `std::backtrace::Backtrace::capture`).
+#[inline]
 pub(crate) fn enabled_by_env() -> bool {
     match ENABLED.load(Ordering::Relaxed) {
         1 => false,
         2 => true,
-        _ => {
-            let var = std::env::var_os("RUST_LIB_BACKTRACE")
-                .or_else(|| std::env::var_os("RUST_BACKTRACE"));
-            let on = var.is_some_and(|v| v != "0");
-            ENABLED.store(if on { 2 } else { 1 }, Ordering::Relaxed);
-            on
-        }
+        _ => read_env(),
     }
+}
+
+/// The first answer: once per process (kept out of every error's line).
+#[cold]
+fn read_env() -> bool {
+    let var = std::env::var_os("RUST_LIB_BACKTRACE").or_else(|| std::env::var_os("RUST_BACKTRACE"));
+    let on = var.is_some_and(|v| v != "0");
+    ENABLED.store(if on { 2 } else { 1 }, Ordering::Relaxed);
+    on
 }
 
 impl Backtrace {
