@@ -26,7 +26,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use crate::chain::Level;
+use crate::chain::{KnownText, Level};
 use crate::error::{Cause, Inner, Sources, VError};
 use crate::info::Info;
 use crate::location::Location;
@@ -144,8 +144,9 @@ pub(crate) fn cut(text: &str, max: usize) -> Cow<'_, str> {
 
 /// Whether the chain under `root` certainly fits `limits` as it is (every string short
 /// enough, every list short enough, nesting and an upper bound of the size within the
-/// budget): then fitting would change nothing, and the chain is written directly.
-pub(crate) fn fits_as_is(root: Level<'_>, limits: &Limits) -> bool {
+/// budget): then fitting would change nothing, and the chain is written directly. The
+/// first level whose text needs formatting is kept in `known`, for the writer.
+pub(crate) fn fits_as_is<'a>(root: Level<'a>, limits: &Limits, known: &mut KnownText<'a>) -> bool {
     let mut size = 16;
     // A plain chain is followed in place; only MultiErrors' children wait in a list.
     let mut next = Some((root, 1usize));
@@ -156,7 +157,7 @@ pub(crate) fn fits_as_is(root: Level<'_>, limits: &Limits) -> bool {
             return false;
         }
         size += 96 + json_len_bound(level.name.len());
-        let text_len = level.text_len();
+        let text_len = known.measure(level);
         if text_len > limits.max_string || level.name.len() > limits.max_string {
             return false;
         }

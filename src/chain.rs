@@ -4,6 +4,8 @@ use std::borrow::Cow;
 use std::error::Error;
 use std::fmt::{self, Write as _};
 
+use arrayvec::ArrayString;
+
 use crate::VError;
 use crate::error::Sources;
 
@@ -110,6 +112,76 @@ impl<'a> Level<'a> {
             Some(verror) if verror.held().is_none() => Cow::Borrowed(verror.short_message()),
             _ => Cow::Owned(self.own_text().to_string()),
         }
+    }
+}
+
+/// One level's own text, formatted once and kept on the stack for the other writers of
+/// the same output: a chain's root cause is most often a foreign error (an
+/// `io::Error`), whose `Display` would otherwise run once for the JSON's size check,
+/// once for the root `message` and once for the level's `short_message`.
+pub(crate) struct KnownText<'a> {
+    level: Option<&'a (dyn Error + 'static)>,
+    text: ArrayString<KNOWN_TEXT_MAX>,
+}
+
+/// The longest text a [`KnownText`] keeps (a longer one is formatted at each use).
+const KNOWN_TEXT_MAX: usize = 256;
+
+impl<'a> KnownText<'a> {
+    pub(crate) fn new() -> KnownText<'a> {
+        KnownText {
+            level: None,
+            text: ArrayString::new(),
+        }
+    }
+
+    /// The length of `level`'s own text, which is kept when it is the first level
+    /// measured that needs formatting and it is short enough.
+    pub(crate) fn measure(&mut self, level: Level<'a>) -> usize {
+        match level.verror() {
+            Some(verror) if verror.held().is_none() => verror.short_message().len(),
+            _ if self.level.is_none() => {
+                let mut capture = Capture {
+                    text: &mut self.text,
+                    len: 0,
+                    whole: true,
+                };
+                let _ = write!(capture, "{}", level.own_text());
+                let (len, whole) = (capture.len, capture.whole);
+                if whole {
+                    self.level = Some(level.error);
+                } else {
+                    self.text.clear();
+                }
+                len
+            }
+            _ => level.text_len(),
+        }
+    }
+
+    /// The text kept for `error`'s level, if it is the one kept.
+    pub(crate) fn of(&self, error: &(dyn Error + 'static)) -> Option<&str> {
+        self.level
+            .filter(|kept| std::ptr::addr_eq(*kept, error))
+            .map(|_| self.text.as_str())
+    }
+}
+
+/// Keeps what is written while it fits, and counts all of it (never fails: a
+/// `Display` that stops at an error would be measured short).
+struct Capture<'t> {
+    text: &'t mut ArrayString<KNOWN_TEXT_MAX>,
+    len: usize,
+    whole: bool,
+}
+
+impl fmt::Write for Capture<'_> {
+    fn write_str(&mut self, piece: &str) -> fmt::Result {
+        self.len += piece.len();
+        if self.whole && self.text.try_push_str(piece).is_err() {
+            self.whole = false;
+        }
+        Ok(())
     }
 }
 
@@ -266,7 +338,34 @@ pub(crate) fn type_name_of<E: ?Sized>() -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::type_name_of;
+    use super::{KnownText, Level, type_name_of};
+    use crate::VError;
+
+    #[test]
+    fn the_first_foreign_text_is_kept_once_measured() {
+        let io = std::io::Error::other("disk on fire");
+        let err = VError::wrap(io, "write failed");
+        let cause = Level::of(&err).cause().unwrap();
+        let mut known = KnownText::new();
+        // A plain level's text is its message: nothing to keep.
+        assert_eq!(known.measure(Level::of(&err)), "write failed".len());
+        assert_eq!(known.of(&err), None);
+        assert_eq!(known.measure(cause), "disk on fire".len());
+        assert_eq!(known.of(cause.error), Some("disk on fire"));
+        // Kept by identity: an equal error elsewhere is not it.
+        let other = std::io::Error::other("disk on fire");
+        assert_eq!(known.of(&other), None);
+    }
+
+    #[test]
+    fn a_long_foreign_text_is_measured_whole_and_not_kept() {
+        let long = "x".repeat(1000);
+        let err = VError::wrap(std::io::Error::other(long.clone()), "outer");
+        let cause = Level::of(&err).cause().unwrap();
+        let mut known = KnownText::new();
+        assert_eq!(known.measure(cause), long.len());
+        assert_eq!(known.of(cause.error), None);
+    }
 
     #[test]
     fn type_names_are_short() {

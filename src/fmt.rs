@@ -9,7 +9,7 @@
 use std::error::Error;
 use std::fmt::{self, Write};
 
-use crate::chain::{Level, levels};
+use crate::chain::{KnownText, Level, levels};
 use crate::error::{Sources, VError};
 use crate::escape::{Escaped, write_escaped};
 
@@ -43,6 +43,16 @@ impl Segments<'_> {
 /// Writes the node-verror message of `err`: each level's own message joined by
 /// `": "`, down the chain, stopping after a level that skips its cause's message.
 pub(crate) fn write_message(out: &mut dyn Write, err: &(dyn Error + 'static)) -> fmt::Result {
+    write_message_knowing(out, err, None)
+}
+
+/// [`write_message`], taking a level's text from `known` where it has it.
+#[inline]
+pub(crate) fn write_message_knowing(
+    out: &mut dyn Write,
+    err: &(dyn Error + 'static),
+    known: Option<&KnownText<'_>>,
+) -> fmt::Result {
     let mut segments = Segments {
         out,
         separator_due: false,
@@ -50,17 +60,22 @@ pub(crate) fn write_message(out: &mut dyn Write, err: &(dyn Error + 'static)) ->
     };
     for level in crate::chain::chain(err) {
         segments.next_segment();
+        let known_text = known.and_then(|known| known.of(level));
         match level.downcast_ref::<VError>() {
             Some(verror) => {
-                match verror.held() {
-                    Some(held) => write!(segments, "{held}")?,
-                    None => segments.write_str(verror.short_message())?,
+                match (known_text, verror.held()) {
+                    (Some(text), _) => segments.write_str(text)?,
+                    (None, Some(held)) => write!(segments, "{held}")?,
+                    (None, None) => segments.write_str(verror.short_message())?,
                 }
                 if verror.skips_cause_message() {
                     break;
                 }
             }
-            None => write!(segments, "{level}")?,
+            None => match known_text {
+                Some(text) => segments.write_str(text)?,
+                None => write!(segments, "{level}")?,
+            },
         }
     }
     Ok(())

@@ -10,7 +10,7 @@ use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 use crate::backtrace::Backtrace;
-use crate::chain::Level;
+use crate::chain::{KnownText, Level};
 use crate::error::{Cause, Inner, Sources, VError};
 use crate::info::Info;
 use crate::location::Location;
@@ -161,11 +161,13 @@ impl Serialize for ErrorJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let root = Level::new(self.error, None);
         let limits = self.limits();
-        if crate::budget::fits_as_is(root, &limits) {
+        let mut known = KnownText::new();
+        if crate::budget::fits_as_is(root, &limits, &mut known) {
             Node {
                 level: root,
                 root: true,
                 options: self.options,
+                known: &known,
             }
             .serialize(serializer)
         } else {
@@ -174,6 +176,7 @@ impl Serialize for ErrorJson<'_> {
                 level: Level::new(&fitted, None),
                 root: true,
                 options: self.options,
+                known: &KnownText::new(),
             }
             .serialize(serializer)
         }
@@ -191,14 +194,19 @@ struct Node<'a> {
     level: Level<'a>,
     root: bool,
     options: Options,
+    /// A level's text the size check formatted already.
+    known: &'a KnownText<'a>,
 }
 
 /// `Display` of an error's whole message, streamed into the serializer.
-struct FullMessage<'a>(&'a (dyn Error + 'static));
+struct FullMessage<'a> {
+    error: &'a (dyn Error + 'static),
+    known: &'a KnownText<'a>,
+}
 
 impl fmt::Display for FullMessage<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        crate::fmt::write_message(f, self.0)
+        crate::fmt::write_message_knowing(f, self.error, Some(self.known))
     }
 }
 
@@ -211,13 +219,20 @@ impl Serialize for Node<'_> {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("name", level.name)?;
         if self.root {
-            map.serialize_entry("message", &Collect(FullMessage(level.error)))?;
+            let message = FullMessage {
+                error: level.error,
+                known: self.known,
+            };
+            map.serialize_entry("message", &Collect(message))?;
         }
         match verror {
             Some(v) if v.held().is_none() => {
                 map.serialize_entry("short_message", v.short_message())?
             }
-            _ => map.serialize_entry("short_message", &Collect(level.own_text()))?,
+            _ => match self.known.of(level.error) {
+                Some(text) => map.serialize_entry("short_message", text)?,
+                None => map.serialize_entry("short_message", &Collect(level.own_text()))?,
+            },
         }
         let info = verror.map_or(&NO_INFO, VError::own_info);
         if info.is_empty() {
@@ -241,6 +256,7 @@ impl Serialize for Node<'_> {
                 let children = Children {
                     errors: v.errors(),
                     options: self.options,
+                    known: self.known,
                 };
                 map.serialize_entry("errors", &children)?;
             }
@@ -250,6 +266,7 @@ impl Serialize for Node<'_> {
                         level: cause,
                         root: false,
                         options: self.options,
+                        known: self.known,
                     };
                     map.serialize_entry("cause", &node)?;
                 }
@@ -276,6 +293,7 @@ impl<T: fmt::Display> Serialize for Collect<T> {
 struct Children<'a> {
     errors: &'a [VError],
     options: Options,
+    known: &'a KnownText<'a>,
 }
 
 impl Serialize for Children<'_> {
@@ -286,6 +304,7 @@ impl Serialize for Children<'_> {
                 level: Level::new(child, None),
                 root: false,
                 options: self.options,
+                known: self.known,
             })?;
         }
         seq.end()
