@@ -121,8 +121,9 @@
 //! As for `std::backtrace::Backtrace::capture`: `RUST_LIB_BACKTRACE`, or else
 //! `RUST_BACKTRACE`, set to anything but `0` turns them on. One is captured per chain
 //! (wrapping an error that has one captures none), as bare return addresses; symbols are
-//! resolved the first time it is printed or serialized. [`Builder::backtrace`] forces it
-//! on or off.
+//! resolved the first time it is printed or serialized. [`Backtrace::set_enabled`]
+//! decides for the whole process in place of the environment, [`Builder::backtrace`] for
+//! one error.
 //!
 //! # Feature flags
 //!
