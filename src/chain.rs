@@ -161,8 +161,11 @@ impl<'a> KnownText<'a> {
 
     /// The text kept for `error`'s level, if it is the one kept.
     pub(crate) fn of(&self, error: &(dyn Error + 'static)) -> Option<&str> {
+        // The address and the type (the vtable): an error whose source is its own
+        // first field, or two zero-sized errors, share an address. (A type with two
+        // vtables only misses the kept text, and formats it again.)
         self.level
-            .filter(|kept| std::ptr::addr_eq(*kept, error))
+            .filter(|kept| std::ptr::eq(*kept, error))
             .map(|_| self.text.as_str())
     }
 }

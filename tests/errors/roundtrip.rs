@@ -48,3 +48,50 @@ proptest! {
         }
     }
 }
+
+/// A foreign error whose source is its own first field: both live at one address.
+#[derive(Debug, thiserror::Error)]
+#[error("outer text")]
+struct Outer {
+    #[source]
+    inner: Inner,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("inner text {code}")]
+struct Inner {
+    code: u32,
+}
+
+/// Two zero-sized errors, one the source of the other: boxed, both sit at the same
+/// dangling address.
+#[derive(Debug, thiserror::Error)]
+#[error("empty outer")]
+struct EmptyOuter {
+    #[source]
+    inner: EmptyInner,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("empty inner")]
+struct EmptyInner;
+
+#[test]
+fn foreign_levels_at_one_address_keep_their_own_texts() {
+    let err = VError::wrap(
+        Outer {
+            inner: Inner { code: 7 },
+        },
+        "top",
+    );
+    let json = serde_json::to_value(&err).unwrap();
+    assert_eq!(json["message"], "top: outer text: inner text 7");
+    assert_eq!(json["cause"]["short_message"], "outer text");
+    assert_eq!(json["cause"]["cause"]["short_message"], "inner text 7");
+
+    let err = VError::wrap(EmptyOuter { inner: EmptyInner }, "top");
+    let json = serde_json::to_value(&err).unwrap();
+    assert_eq!(json["message"], "top: empty outer: empty inner");
+    assert_eq!(json["cause"]["short_message"], "empty outer");
+    assert_eq!(json["cause"]["cause"]["short_message"], "empty inner");
+}
