@@ -152,6 +152,27 @@ impl Drop for Serve {
     }
 }
 
+/// The demo keeps the errors' backtraces out of its log unless `RUST_LIB_BACKTRACE`
+/// asks for them: `RUST_BACKTRACE=1` (panics' backtraces) alone does not.
+#[test]
+fn the_demo_logs_backtraces_only_when_rust_lib_backtrace_asks() {
+    let demo = |lib_backtrace: Option<&str>| {
+        let mut command = verror(&["demo", "--one-line"]);
+        command.env("RUST_BACKTRACE", "1");
+        match lib_backtrace {
+            Some(value) => command.env("RUST_LIB_BACKTRACE", value),
+            None => command.env_remove("RUST_LIB_BACKTRACE"),
+        };
+        let output = run(command, b"", Duration::from_secs(60));
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        text(&output.stdout)
+    };
+    let quiet = demo(None);
+    assert!(!quiet.contains("\"backtrace\""), "{quiet}");
+    let traced = demo(Some("1"));
+    assert!(traced.contains("\"backtrace\""), "{traced}");
+}
+
 #[test]
 fn demo_shows_every_error_kind_from_both_sides_and_exits_0() {
     let started = Instant::now();
