@@ -122,34 +122,8 @@ impl Serialize for Location {
 }
 
 /// Appends `:` and `n` in decimal; false when they do not fit.
-fn push_number(text: &mut ArrayString<128>, mut n: u32) -> bool {
-    // Two digits a step: line and column numbers are mostly 2 to 4 digits.
-    const PAIRS: &str = "0001020304050607080910111213141516171819\
-        2021222324252627282930313233343536373839\
-        4041424344454647484950515253545556575859\
-        6061626364656667686970717273747576777879\
-        8081828384858687888990919293949596979899";
-    // At most 5 pairs (a `u32` has 10 digits), written last to first.
-    let mut pairs = [""; 5];
-    let mut count = 0;
-    while n >= 100 {
-        let pair = (n % 100) as usize * 2;
-        n /= 100;
-        pairs[count] = &PAIRS[pair..pair + 2];
-        count += 1;
-    }
-    // The leading one or two digits.
-    let lead = if n >= 10 {
-        &PAIRS[n as usize * 2..n as usize * 2 + 2]
-    } else {
-        &PAIRS[n as usize * 2 + 1..n as usize * 2 + 2]
-    };
-    text.try_push(':').is_ok()
-        && text.try_push_str(lead).is_ok()
-        && pairs[..count]
-            .iter()
-            .rev()
-            .all(|pair| text.try_push_str(pair).is_ok())
+fn push_number(text: &mut ArrayString<128>, n: u32) -> bool {
+    text.try_push_str(":").is_ok() && text.try_push_str(itoa::Buffer::new().format(n)).is_ok()
 }
 
 #[cfg(test)]
