@@ -138,25 +138,23 @@ impl<'a> KnownText<'a> {
     /// The length of `level`'s own text, which is kept when it is the first level
     /// measured that needs formatting and it is short enough.
     pub(crate) fn measure(&mut self, level: Level<'a>) -> usize {
-        match level.verror() {
-            Some(verror) if verror.held().is_none() => verror.short_message().len(),
-            _ if self.level.is_none() => {
-                let mut capture = Capture {
-                    text: &mut self.text,
-                    len: 0,
-                    whole: true,
-                };
-                let _ = write!(capture, "{}", level.own_text());
-                let (len, whole) = (capture.len, capture.whole);
-                if whole {
-                    self.level = Some(level.error);
-                } else {
-                    self.text.clear();
-                }
-                len
-            }
-            _ => level.text_len(),
+        let plain = level.verror().is_some_and(|verror| verror.held().is_none());
+        if plain || self.level.is_some() {
+            return level.text_len();
         }
+        let mut capture = Capture {
+            text: &mut self.text,
+            len: 0,
+            whole: true,
+        };
+        let _ = write!(capture, "{}", level.own_text());
+        let (len, whole) = (capture.len, capture.whole);
+        if whole {
+            self.level = Some(level.error);
+        } else {
+            self.text.clear();
+        }
+        len
     }
 
     /// The text kept for `error`'s level, if it is the one kept.
