@@ -23,7 +23,7 @@
 //! connection), then closed.
 //!
 //! `the_full_load_with_faults` is the full version, ignored by default: run it
-//! with `cargo test --release --all-features --test reliability_load --
+//! with `cargo test --release --all-features --test reliability load --
 //! --ignored --nocapture`; `LOAD_GOOD`, `LOAD_FRAMES` and `LOAD_BAD_EACH`
 //! change its size. `scripts/load_faults.sh` runs the same load with the
 //! `verror` program (`serve`, and `load` clients).
@@ -62,7 +62,7 @@ fn good_traffic_is_answered_exactly_while_every_fault_is_injected() {
 }
 
 #[test]
-#[ignore = "the full load: cargo test --release --all-features --test reliability_load -- --ignored"]
+#[ignore = "the full load: cargo test --release --all-features --test reliability load -- --ignored"]
 fn the_full_load_with_faults() {
     let env = |name: &str, default: usize| {
         std::env::var(name)

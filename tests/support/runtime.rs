@@ -36,8 +36,8 @@ pub fn logged_runtime(workers: usize) -> (tokio::runtime::Runtime, Logs) {
 
 // Heap readings (for the tests of `tests/heap`, which install `dhat::Alloc`).
 
-/// The live heap (`dhat`) once it has stopped changing: the same reading ten
-/// times in a row, 20 ms apart, each pause spent as a timer in `runtime`. The
+/// The live heap (`dhat`) once it has stopped changing: the same reading five
+/// times in a row, 10 ms apart, each pause spent as a timer in `runtime`. The
 /// timer makes the runtime's I/O driver turn, and a turn frees the
 /// registrations of the sockets closed since the last one (tokio defers that);
 /// without it, up to 15 of them (~150 bytes each) could be counted, or not,
@@ -46,9 +46,9 @@ pub fn settled_heap(runtime: &tokio::runtime::Handle, bound: Duration) -> dhat::
     let deadline = Instant::now() + bound;
     let mut last = dhat::HeapStats::get();
     let mut same = 0;
-    while same < 10 {
+    while same < 5 {
         assert!(Instant::now() < deadline, "the heap never settled");
-        runtime.block_on(async { tokio::time::sleep(Duration::from_millis(20)).await });
+        runtime.block_on(async { tokio::time::sleep(Duration::from_millis(10)).await });
         let now = dhat::HeapStats::get();
         if (now.curr_bytes, now.curr_blocks) == (last.curr_bytes, last.curr_blocks) {
             same += 1;
