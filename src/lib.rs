@@ -143,11 +143,9 @@ mod backtrace;
 mod budget;
 mod builder;
 mod chain;
-#[allow(dead_code)] // callers land with the log and server work
 mod choice;
 mod convert;
 mod error;
-#[allow(dead_code)] // callers land with the report and text-log work
 mod escape;
 mod ext;
 mod fmt;
@@ -157,6 +155,8 @@ mod location;
 #[macro_use]
 mod macros;
 mod multi;
+#[cfg(any(feature = "server", feature = "tracing"))]
+mod panic_payload;
 mod public;
 mod ser;
 mod typed;

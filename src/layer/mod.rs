@@ -98,6 +98,12 @@
 //! tracked; lines of further kinds share the kind `(other)`. The windows follow the
 //! layer's clock ([`LogLayerBuilder::clock`]), which tests move by hand.
 //!
+//! # Panics
+//!
+//! [`log_panic`] is a panic hook that logs a panic as one more `error` line of kind
+//! `panic` (`std::panic::set_hook(Box::new(log_panic))`), so a panic does not break a
+//! stream of JSON lines; the `verror` program installs it.
+//!
 //! # Cost and failure
 //!
 //! The layer never panics and never captures a backtrace. Suppressed events cost a
@@ -110,6 +116,7 @@
 mod format;
 mod limiter;
 mod log_layer;
+mod panics;
 mod record;
 mod scratch;
 mod span_capture;
@@ -122,6 +129,7 @@ use std::error::Error;
 pub use format::Format;
 pub use limiter::{KindCount, RateLimit};
 pub use log_layer::{LogHandle, LogLayer, LogLayerBuilder};
+pub use panics::log_panic;
 pub use writer::LogBuffer;
 
 pub(crate) use span_capture::{SPANS_KEY, current_spans};

@@ -166,15 +166,9 @@ pub(crate) async fn call_guarded<H: Handler>(
     .await
 }
 
-/// The text a panic was raised with (`panic!("...")`), when it has one.
+/// The text a panic was raised with, owned by the error that reports it.
 fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(text) = payload.downcast_ref::<&'static str>() {
-        (*text).to_owned()
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "a panic without a message".to_owned()
-    }
+    crate::panic_payload::text(payload).to_owned()
 }
 
 #[cfg(test)]

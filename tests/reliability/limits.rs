@@ -323,8 +323,9 @@ fn log_flood<H: verror::server::Handler>(
     let _hook = PANIC_HOOK
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    // The program's panic hook logs an event with no error field; only this thread's
-    // panics go there (the server runs on it), the others to the usual hook.
+    // The program's panic hook (`log_panic`) logs an event with no error field; only
+    // this thread's panics go there (the server runs on it), the others to the usual
+    // hook.
     let flood_thread = std::thread::current().id();
     let previous: Arc<dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync> =
         Arc::from(std::panic::take_hook());
@@ -333,13 +334,7 @@ fn log_flood<H: verror::server::Handler>(
         if std::thread::current().id() != flood_thread {
             return fallback(info);
         }
-        let payload = info.payload();
-        let message = payload
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-            .unwrap_or("a panic without a message");
-        tracing::error!(kind = "panic", "panicked: {message}");
+        verror::layer::log_panic(info);
     }));
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
         let runtime = tokio::runtime::Builder::new_current_thread()

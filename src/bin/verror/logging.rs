@@ -54,19 +54,5 @@ pub fn rate_limit(lines: u32) -> Option<RateLimit> {
 /// then one more structured line next to the server's `handler_panic` line,
 /// instead of text breaking the stream of JSON.
 fn install_panic_hook() {
-    std::panic::set_hook(Box::new(|info| {
-        let payload = info.payload();
-        let message = payload
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-            .unwrap_or("a panic without a message");
-        let location = info
-            .location()
-            .map(|at| format!("{}:{}:{}", at.file(), at.line(), at.column()))
-            .unwrap_or_default();
-        let thread = std::thread::current();
-        let thread = thread.name().unwrap_or("unnamed");
-        tracing::error!(kind = "panic", location, thread, "panicked: {message}");
-    }));
+    std::panic::set_hook(Box::new(verror::layer::log_panic));
 }
