@@ -223,7 +223,25 @@ fn demo_shows_every_error_kind_from_both_sides_and_exits_0() {
     assert!(stdout.contains(r#""dsn":"[redacted]""#), "{stdout}");
     assert!(!stdout.contains("s3cret"), "{stdout}");
     assert!(stdout.contains("server stopped: "), "{stdout}");
-    // The panic is a log line, not the default hook's text and stack trace.
+    // The panic is a log line (`layer::log_panic`), not the default hook's text and
+    // stack trace.
+    let panic_line = stdout
+        .lines()
+        .find(|line| line.contains(r#""kind":"panic""#))
+        .unwrap_or_else(|| panic!("no panic line:\n{stdout}"));
+    let panic_line: Value = serde_json::from_str(panic_line).unwrap();
+    assert_eq!(panic_line["level"], "error", "{panic_line}");
+    assert!(
+        panic_line["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("panicked: "),
+        "{panic_line}"
+    );
+    assert!(
+        panic_line["location"].as_str().unwrap().contains(".rs:"),
+        "{panic_line}"
+    );
     assert!(!stderr.contains("panicked at"), "{stderr}");
     assert!(!stdout.contains("stack backtrace"), "{stdout}");
 }
