@@ -2,7 +2,7 @@
 //! measurement, or a server under a low file-descriptor limit.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -133,17 +133,24 @@ impl ChildProcess {
     /// for it to exit.
     pub fn finish(&mut self, bound: Duration) -> ExitStatus {
         drop(self.stdin.take());
-        let deadline = Instant::now() + bound;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("waiting for the child") {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the child did not exit within {bound:?}"
-            );
-            std::thread::sleep(Duration::from_millis(10));
+        wait_bounded(&mut self.child, bound, "the child")
+    }
+}
+
+/// Waits for `child` to exit, checking every 10 ms; past `bound`, kills it and
+/// panics naming `what`.
+pub fn wait_bounded(child: &mut Child, bound: Duration, what: &str) -> ExitStatus {
+    let deadline = Instant::now() + bound;
+    loop {
+        if let Some(status) = child.try_wait().expect("waiting for a child process") {
+            return status;
         }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} did not exit within {bound:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
