@@ -253,7 +253,7 @@ impl<S> Builder<S> {
             }
             _ => (VError::DEFAULT_NAME, Cow::Borrowed("")),
         };
-        let mut inner = record(
+        let mut err = record(
             self.name.unwrap_or(Cow::Borrowed(default_name)),
             self.message.unwrap_or(default_message),
             self.info,
@@ -261,13 +261,13 @@ impl<S> Builder<S> {
             location,
             wanted,
         );
-        inner.skip_cause_message = self.skip_cause_message;
-        VError::from_inner(inner)
+        err.0.skip_cause_message = self.skip_cause_message;
+        err
     }
 }
 
-/// A new level's record: a backtrace when `wanted`, unless the chain below holds one
-/// already (one per chain is enough; the flag answers without a walk).
+/// A new level: a backtrace when `wanted`, unless the chain below holds one already
+/// (one per chain is enough; the flag answers without a walk).
 #[inline(always)]
 fn record(
     name: Cow<'static, str>,
@@ -276,21 +276,27 @@ fn record(
     sources: Sources,
     location: Location,
     wanted: bool,
-) -> Inner {
+) -> VError {
+    // The box first: the record's fields are then written straight into it, not
+    // assembled on the stack and copied.
+    let slot = Box::new_uninit();
     let below = sources.have_backtrace();
     let backtrace = (wanted && !below).then(|| Box::new(Backtrace::capture()));
     record_spans(&sources, &mut info);
-    Inner {
-        name,
-        short,
-        info,
-        sources,
-        location: Some(location),
-        backtrace_below: below || backtrace.is_some(),
-        backtrace,
-        skip_cause_message: false,
-        transparent: false,
-    }
+    VError(Box::write(
+        slot,
+        Inner {
+            name,
+            short,
+            info,
+            sources,
+            location: Some(location),
+            backtrace_below: below || backtrace.is_some(),
+            backtrace,
+            skip_cause_message: false,
+            transparent: false,
+        },
+    ))
 }
 
 /// With the `tracing` feature and the layer's `spans_in_errors` on: an error made inside spans
@@ -320,14 +326,14 @@ impl VError {
         // What `Builder::default().message(message).build()` makes, without moving a
         // builder through three calls: this is every `verror!`'s path.
         let location = Location::caller(panic::Location::caller());
-        VError::from_inner(record(
+        record(
             Cow::Borrowed(VError::DEFAULT_NAME),
             message.into().0,
             Info::new(),
             Sources::None,
             location,
             backtrace::enabled_by_env(),
-        ))
+        )
     }
 
     /// An error with a message and a cause (node-verror's `new VError(cause, msg)`).
@@ -342,14 +348,14 @@ impl VError {
         // As `Builder::default().cause(cause).message(message).build()`, directly: the
         // path of `context` and `with_context`.
         let location = Location::caller(panic::Location::caller());
-        VError::from_inner(record(
+        record(
             Cow::Borrowed(VError::DEFAULT_NAME),
             message.into().0,
             Info::new(),
             Sources::Cause(Cause::new(cause)),
             location,
             backtrace::enabled_by_env(),
-        ))
+        )
     }
 
     /// A `VError` that stands for `error` (what `?` makes through `From`): it prints as
@@ -367,7 +373,7 @@ impl VError {
 
     pub(crate) fn from_transparent_cause(cause: Cause, location: Location) -> VError {
         let name = cause.foreign_name().unwrap_or(crate::chain::FOREIGN_NAME);
-        let mut inner = record(
+        let mut err = record(
             Cow::Borrowed(name),
             Cow::Borrowed(""),
             Info::new(),
@@ -375,8 +381,8 @@ impl VError {
             location,
             backtrace::enabled_by_env(),
         );
-        inner.transparent = true;
-        VError::from_inner(inner)
+        err.0.transparent = true;
+        err
     }
 
     /// A builder for every option: name, cause, info fields, skipping the cause's

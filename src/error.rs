@@ -366,6 +366,11 @@ impl Drop for Inner {
     // deeper than one level, whatever its depth.
     #[inline]
     fn drop(&mut self) {
+        // A backtrace is rare and its drop is long: out of line, so that the check
+        // alone is inlined into every level's drop.
+        if let Some(backtrace) = self.backtrace.take() {
+            drop_backtrace(backtrace);
+        }
         // Nothing below that could be deep: the fields drop as usual.
         if !matches!(
             self.sources,
@@ -374,6 +379,12 @@ impl Drop for Inner {
             unlink(std::mem::replace(&mut self.sources, Sources::None));
         }
     }
+}
+
+#[cold]
+#[inline(never)]
+fn drop_backtrace(backtrace: Box<Backtrace>) {
+    drop(backtrace);
 }
 
 /// Drops what lies below a level one level at a time (kept out of line: most levels
