@@ -46,6 +46,7 @@ impl From<Cow<'static, str>> for Message {
 }
 
 impl From<fmt::Arguments<'_>> for Message {
+    #[inline]
     fn from(args: fmt::Arguments<'_>) -> Message {
         match args.as_str() {
             Some(text) => Message(Cow::Borrowed(text)),
