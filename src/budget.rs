@@ -655,6 +655,7 @@ fn build(nodes: Vec<Fitted>) -> VError {
                 Sources::Multi(children.iter().filter_map(|&i| built[i].take()).collect())
             }
         };
+        let below = sources.below();
         built[index] = Some(VError::from_inner(Inner {
             name: Cow::Owned(node.name),
             short: Cow::Owned(node.short),
@@ -662,7 +663,8 @@ fn build(nodes: Vec<Fitted>) -> VError {
             location: node.location.map(Location::text),
             skip_cause_message: node.skip_cause_message,
             transparent: false,
-            backtrace_below: node.backtrace.is_some() || sources.have_backtrace(),
+            backtrace_below: node.backtrace.is_some() || below.backtrace,
+            drop_depth: below.drop_depth,
             backtrace: node
                 .backtrace
                 .map(|b| Box::new(crate::Backtrace::from_text(b))),

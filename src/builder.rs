@@ -281,8 +281,8 @@ fn record(
     // The box first: the record's fields are then written straight into it, not
     // assembled on the stack and copied.
     let slot = Box::new_uninit();
-    let below = sources.have_backtrace();
-    let backtrace = (wanted && !below).then(|| Box::new(Backtrace::capture()));
+    let below = sources.below();
+    let backtrace = (wanted && !below.backtrace).then(|| Box::new(Backtrace::capture()));
     record_spans(&sources, &mut info);
     VError(Box::write(
         slot,
@@ -292,7 +292,8 @@ fn record(
             info,
             sources,
             location: Some(location),
-            backtrace_below: below || backtrace.is_some(),
+            backtrace_below: below.backtrace || backtrace.is_some(),
+            drop_depth: below.drop_depth,
             backtrace,
             skip_cause_message: false,
             transparent: false,

@@ -57,7 +57,17 @@ pub(crate) struct Inner {
     /// This level or one below holds a backtrace, so a new level above captures none
     /// without walking the chain (wrapping stays O(1) at any depth).
     pub(crate) backtrace_below: bool,
+    /// How many `VError` levels dropping this one goes down through, field by field,
+    /// before one that unlinks its own chain: at most [`SHALLOW`], else [`DEEP`] and
+    /// this level unlinks the chain below it ([`Sources::below`]).
+    pub(crate) drop_depth: u8,
 }
+
+/// The deepest a level's drop goes down through the levels below it field by field:
+/// the everyday chains, a few levels deep, drop with no unlinking at all.
+const SHALLOW: u8 = 16;
+/// A level whose drop unlinks the chain below it.
+const DEEP: u8 = u8::MAX;
 
 /// What lies beneath one level.
 pub(crate) enum Sources {
@@ -158,22 +168,6 @@ impl Cause {
             Cause::Foreign(foreign) => Some(foreign.name()),
         }
     }
-
-    /// Whether a backtrace is held at this cause or below it, in O(1): a `VError`'s
-    /// flag answers for everything below it.
-    #[inline]
-    pub(crate) fn has_backtrace(&self) -> bool {
-        match self {
-            Cause::VError(verror) => verror.0.backtrace_below,
-            // `io::Error::other(verror)` hides the VError from `source()` (it reports
-            // the VError's own source): look inside.
-            Cause::Io(io) => io
-                .get_ref()
-                .and_then(|e| e.downcast_ref::<VError>())
-                .is_some_and(|v| v.0.backtrace_below),
-            Cause::Foreign(foreign) => foreign_run_has_backtrace(foreign.error()),
-        }
-    }
 }
 
 /// Whether the first `VError` in a run of foreign errors holds a backtrace (kept out of
@@ -190,14 +184,51 @@ fn foreign_run_has_backtrace(foreign: &(dyn Error + 'static)) -> bool {
         .is_some_and(|v| v.0.backtrace_below)
 }
 
+/// What a new level learns of the chain below it, in one look and in O(1) (a `VError`
+/// answers for everything below it).
+pub(crate) struct Below {
+    /// A backtrace is held somewhere below ([`Inner::backtrace_below`]).
+    pub(crate) backtrace: bool,
+    /// The new level's [`Inner::drop_depth`].
+    pub(crate) drop_depth: u8,
+}
+
 impl Sources {
-    /// Whether a backtrace is held anywhere below.
+    /// What a level above these sources needs to know of them.
     #[inline]
-    pub(crate) fn have_backtrace(&self) -> bool {
-        match self {
-            Sources::None => false,
-            Sources::Cause(cause) => cause.has_backtrace(),
-            Sources::Multi(errors) => errors.iter().any(|e| e.0.backtrace_below),
+    pub(crate) fn below(&self) -> Below {
+        let verror = match self {
+            Sources::None => None,
+            Sources::Cause(Cause::VError(verror)) => Some(verror),
+            // `io::Error::other(verror)` hides the VError from `source()` (it reports
+            // the VError's own source): look inside.
+            Sources::Cause(Cause::Io(io)) => io.get_ref().and_then(|e| e.downcast_ref::<VError>()),
+            // A `VError` inside a foreign error unlinks its own chain when deep.
+            Sources::Cause(Cause::Foreign(foreign)) => {
+                return Below {
+                    backtrace: foreign_run_has_backtrace(foreign.error()),
+                    drop_depth: 0,
+                };
+            }
+            Sources::Multi(errors) => {
+                return Below {
+                    backtrace: errors.iter().any(|e| e.0.backtrace_below),
+                    drop_depth: DEEP,
+                };
+            }
+        };
+        match verror {
+            None => Below {
+                backtrace: false,
+                drop_depth: 0,
+            },
+            Some(verror) => Below {
+                backtrace: verror.0.backtrace_below,
+                drop_depth: match verror.0.drop_depth {
+                    depth if depth < SHALLOW => depth + 1,
+                    _ => DEEP,
+                },
+            },
         }
     }
 }
@@ -361,9 +392,10 @@ impl Error for VError {
 }
 
 impl Drop for Inner {
-    // Unlinks a chain of any shape level by level (MultiErrors nested in MultiErrors,
-    // VErrors under an `io::Error` under a VError), so dropping it never recurses
-    // deeper than one level, whatever its depth.
+    // A short chain drops field by field. Past `SHALLOW` levels (and below every
+    // MultiError) a level unlinks the chain below it level by level (MultiErrors
+    // nested in MultiErrors, VErrors under an `io::Error` under a VError), so a drop
+    // never goes deeper than `SHALLOW` levels, whatever the chain's depth.
     #[inline]
     fn drop(&mut self) {
         // A backtrace is rare and its drop is long: out of line, so that the check
@@ -371,11 +403,7 @@ impl Drop for Inner {
         if let Some(backtrace) = self.backtrace.take() {
             drop_backtrace(backtrace);
         }
-        // Nothing below that could be deep: the fields drop as usual.
-        if !matches!(
-            self.sources,
-            Sources::None | Sources::Cause(Cause::Foreign(_))
-        ) {
+        if self.drop_depth == DEEP {
             unlink(std::mem::replace(&mut self.sources, Sources::None));
         }
     }
@@ -419,12 +447,41 @@ fn unlink(sources: Sources) {
     }
 }
 
-#[cfg(all(test, target_pointer_width = "64"))]
+#[cfg(test)]
 mod tests {
+    use super::{DEEP, SHALLOW, VError};
+    use std::io;
+
     /// At 128 bytes or less the record is moved into its box without a call to
     /// `memcpy`: a field that grows it costs every create and every wrap.
+    #[cfg(target_pointer_width = "64")]
     #[test]
     fn the_record_fits_in_128_bytes() {
         assert!(std::mem::size_of::<super::Inner>() <= 128);
+    }
+
+    /// A drop goes down field by field through at most `SHALLOW` levels: past them a
+    /// level unlinks, and so does every level above a MultiError.
+    #[test]
+    fn a_level_unlinks_once_the_chain_below_is_deeper_than_shallow() {
+        let mut err = VError::new("root");
+        assert_eq!(err.0.drop_depth, 0);
+        for depth in 1..=usize::from(SHALLOW) + 2 {
+            err = VError::wrap(err, "wrapped");
+            let expected = if depth <= usize::from(SHALLOW) {
+                depth as u8
+            } else {
+                DEEP
+            };
+            assert_eq!(err.0.drop_depth, expected, "{depth} levels below");
+        }
+        // An io::Error that holds a VError counts that VError's levels.
+        let held = VError::wrap(VError::new("root"), "inside");
+        let through_io = VError::wrap(io::Error::other(held), "outside");
+        assert_eq!(through_io.0.drop_depth, 2);
+        // Any other foreign error counts as the end: a VError inside it unlinks its own.
+        let plain_io = VError::wrap(io::Error::other("disk"), "outside");
+        assert_eq!(plain_io.0.drop_depth, 0);
+        assert_eq!(VError::multi([VError::new("a")]).0.drop_depth, DEEP);
     }
 }

@@ -71,6 +71,7 @@ fn public_level(level: Level<'_>, below: Option<VError>) -> VError {
     }
     if let Some(below) = below {
         inner.sources = Sources::Cause(Cause::VError(below));
+        inner.drop_depth = inner.sources.below().drop_depth;
     }
     VError::from_inner(inner)
 }
@@ -86,5 +87,6 @@ fn empty() -> Inner {
         backtrace: None,
         transparent: false,
         backtrace_below: false,
+        drop_depth: 0,
     }
 }

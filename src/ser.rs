@@ -391,6 +391,7 @@ impl<'de> Deserialize<'de> for VError {
             (None, Some(cause)) => Sources::Cause(Cause::VError(cause)),
             (None, None) => Sources::None,
         };
+        let below = sources.below();
         let backtrace = wire
             .backtrace
             .map(|text| Box::new(Backtrace::from_text(text)));
@@ -404,7 +405,8 @@ impl<'de> Deserialize<'de> for VError {
             short: Cow::Owned(wire.short_message.or(wire.message).unwrap_or_default()),
             info: wire.info,
             skip_cause_message: wire.skip_cause_message,
-            backtrace_below: backtrace.is_some() || sources.have_backtrace(),
+            backtrace_below: backtrace.is_some() || below.backtrace,
+            drop_depth: below.drop_depth,
             backtrace,
             sources,
             location: wire.location.map(Location::text),
