@@ -240,9 +240,9 @@ pub(crate) struct ConnRef {
 
 impl ConnRef {
     /// A builder for an error of `kind` on this connection: its name, the
-    /// `kind` field, `conn_id` and `peer` (DESIGN §5: the levels the server
-    /// makes name their peer), and no backtrace (a peer must not make the
-    /// server pay for one).
+    /// `kind` field, `conn_id` and `peer` (every level the server makes names
+    /// its peer), and no backtrace (a peer must not make the server pay for
+    /// one).
     pub(crate) fn error(self, kind: FailureKind) -> crate::Builder {
         VError::builder()
             .name(kind.error_name().unwrap_or("ServerError"))
