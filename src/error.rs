@@ -479,7 +479,8 @@ mod tests {
         let held = VError::wrap(VError::new("root"), "inside");
         let through_io = VError::wrap(io::Error::other(held), "outside");
         assert_eq!(through_io.0.drop_depth, 2);
-        // Any other foreign error counts as the end: a VError inside it unlinks its own.
+        // An io::Error with anything else inside counts as the end (as any other
+        // foreign error does: a VError inside one unlinks its own chain when deep).
         let plain_io = VError::wrap(io::Error::other("disk"), "outside");
         assert_eq!(plain_io.0.drop_depth, 0);
         assert_eq!(VError::multi([VError::new("a")]).0.drop_depth, DEEP);
