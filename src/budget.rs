@@ -127,17 +127,23 @@ pub(crate) fn cut(text: &str, max: usize) -> Cow<'_, str> {
     if text.len() <= max {
         return Cow::Borrowed(text);
     }
-    // The marker's length depends on the count it states: size it for the largest.
-    let marker_len = format!("… [{} bytes cut]", text.len()).len();
-    let mut keep = max.saturating_sub(marker_len);
+    let mut keep = max.saturating_sub(cut_marker_len(text));
     while !text.is_char_boundary(keep) {
         keep -= 1;
     }
-    Cow::Owned(format!(
-        "{}… [{} bytes cut]",
-        &text[..keep],
-        text.len() - keep
-    ))
+    Cow::Owned(with_cut_marker(text, keep))
+}
+
+/// The most bytes the marker of a cut of `text` takes: its length depends on the
+/// count it states, so it is sized for the largest.
+fn cut_marker_len(text: &str) -> usize {
+    "… [ bytes cut]".len() + text.len().to_string().len()
+}
+
+/// The first `keep` bytes of `text` (a character boundary), then the marker that
+/// says how many were left out.
+fn with_cut_marker(text: &str, keep: usize) -> String {
+    format!("{}… [{} bytes cut]", &text[..keep], text.len() - keep)
 }
 
 // ---- the quick check: does the chain fit as it is? --------------------------------------
@@ -461,7 +467,7 @@ fn cut_json(text: &str, max: usize) -> String {
     if json_len(text) <= max {
         return text.to_owned();
     }
-    let marker_len = format!("… [{} bytes cut]", text.len()).len();
+    let marker_len = cut_marker_len(text);
     let room = max.saturating_sub(2 + marker_len);
     let mut used = 0;
     let mut end = 0;
@@ -474,7 +480,7 @@ fn cut_json(text: &str, max: usize) -> String {
         used += cost;
         end = at + c.len_utf8();
     }
-    format!("{}… [{} bytes cut]", &text[..end], text.len() - end)
+    with_cut_marker(text, end)
 }
 
 /// A level that stands for what was left out.
