@@ -4,7 +4,7 @@
 #![cfg(feature = "cli")]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::process::{Child, ChildStderr, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -64,17 +64,23 @@ struct Serve {
     seen: Vec<String>,
 }
 
+/// `verror` with `args` (a `serve`), its log (stderr) piped for the test to read.
+fn spawn_serve(args: &[&str]) -> (Child, BufReader<ChildStderr>) {
+    let mut child = verror(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot start verror serve");
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    (child, stderr)
+}
+
 impl Serve {
     fn start(extra: &[&str]) -> Serve {
         let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--log-format", "json"];
         args.extend_from_slice(extra);
-        let mut child = verror(&args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("cannot start verror serve");
-        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let (child, stderr) = spawn_serve(&args);
         let (send, lines) = mpsc::channel();
         thread::spawn(move || {
             for line in stderr.lines().map_while(Result::ok) {
@@ -509,7 +515,7 @@ fn reports_show_locations_and_colour_only_when_asked() {
 
 #[test]
 fn serve_listens_on_a_host_name_and_answers_tiny_limits_whole() {
-    let mut child = verror(&[
+    let (mut child, mut stderr) = spawn_serve(&[
         "serve",
         "--listen",
         "localhost:0",
@@ -517,13 +523,7 @@ fn serve_listens_on_a_host_name_and_answers_tiny_limits_whole() {
         "json",
         "--max-frame-len",
         "50",
-    ])
-    .stdin(Stdio::null())
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("cannot start verror serve");
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    ]);
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
     let listening: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
@@ -569,7 +569,7 @@ fn serve_listens_on_a_host_name_and_answers_tiny_limits_whole() {
 #[test]
 fn the_text_log_format_is_coloured_only_when_asked() {
     for (color, coloured) in [("always", true), ("never", false)] {
-        let mut child = verror(&[
+        let (mut child, mut stderr) = spawn_serve(&[
             "--color",
             color,
             "serve",
@@ -577,13 +577,7 @@ fn the_text_log_format_is_coloured_only_when_asked() {
             "127.0.0.1:0",
             "--log-format",
             "text",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cannot start verror serve");
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        ]);
         let mut line = String::new();
         stderr.read_line(&mut line).unwrap();
         let _ = child.kill();
