@@ -85,38 +85,42 @@ async fn decode_failures_always_carry_their_numbers() {
     // The default (public) exposure applies to handler errors only: a decode
     // failure describes the client's own bytes.
     let server = start(builder(), failing_handler).await;
+    let err = answer_to_an_oversized_header(&server).await;
+    assert_eq!(
+        field(remote_cause(&err), "max_frame_len"),
+        serde_json::json!(LIMIT)
+    );
+    assert!(verror::has_cause_with_name(&err, "FrameError"));
+    server.stop().await;
+}
+
+/// What the server answers to a header one byte over its limit: a remote
+/// `FrameDecodeError` with the declared length.
+async fn answer_to_an_oversized_header(server: &Running) -> VError {
     let (mut sender, mut receiver) = connect_split(server.addr).await;
     sender.feed_raw(&(LIMIT as u32 + 1).to_be_bytes());
     within(sender.flush()).await.unwrap();
-
     let err = within(receiver.recv()).await.unwrap_err();
     let remote = remote_cause(&err);
     assert_eq!(remote.name(), "FrameDecodeError");
     assert_eq!(field(remote, "declared_len"), serde_json::json!(LIMIT + 1));
-    assert_eq!(field(remote, "max_frame_len"), serde_json::json!(LIMIT));
-    assert!(verror::has_cause_with_name(&err, "FrameError"));
-
-    drop((sender, receiver));
-    server.stop().await;
+    err
 }
 
 #[tokio::test]
 async fn under_public_exposure_decode_errors_keep_their_numbers_not_their_location() {
     for (expose, located) in [(Exposure::Public, false), (Exposure::Full, true)] {
         let server = start(builder().expose(expose), echo()).await;
-        let (mut sender, mut receiver) = connect_split(server.addr).await;
-        sender.feed_raw(&(LIMIT as u32 + 1).to_be_bytes());
-        within(sender.flush()).await.unwrap();
-        let err = within(receiver.recv()).await.unwrap_err();
-        let remote = remote_cause(&err);
-        assert_eq!(remote.name(), "FrameDecodeError");
-        assert_eq!(field(remote, "declared_len"), serde_json::json!(LIMIT + 1));
-        assert_eq!(remote.location().is_some(), located, "{expose:?}: {err:?}");
+        let err = answer_to_an_oversized_header(&server).await;
+        assert_eq!(
+            remote_cause(&err).location().is_some(),
+            located,
+            "{expose:?}: {err:?}"
+        );
         assert!(
             format!("{err:#}").ends_with("exceeds the limit of 4096"),
             "{err:#}"
         );
-        drop((sender, receiver));
         server.stop().await;
     }
 }
