@@ -260,34 +260,37 @@ impl io::Write for Limited {
 /// The whole message of `err` (`{:#}`), at most `max` bytes of it followed by a marker:
 /// a chain of a million levels costs no more than its share.
 pub(super) fn cut_message(err: &(dyn Error + 'static), max: usize) -> String {
-    let mut capped = CappedText {
-        text: String::new(),
+    let mut text = String::new();
+    let capped = &mut Capped {
+        out: &mut text,
         room: max,
     };
-    if crate::fmt::write_message(&mut capped, err).is_err() {
-        capped.text.push_str("…[cut]");
+    if crate::fmt::write_message(capped, err).is_err() {
+        text.push_str("…[cut]");
     }
-    capped.text
+    text
 }
 
-/// A `fmt::Write` into a string that takes at most `room` bytes, then fails.
-struct CappedText {
-    text: String,
-    room: usize,
+/// A `fmt::Write` that adds at most `room` bytes to `out` (cut on a character
+/// boundary), then fails, so that a huge rendering costs no more than its share; the
+/// caller marks the cut.
+pub(super) struct Capped<'a> {
+    pub(super) out: &'a mut String,
+    pub(super) room: usize,
 }
 
-impl std::fmt::Write for CappedText {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        if s.len() <= self.room {
-            self.text.push_str(s);
-            self.room -= s.len();
+impl std::fmt::Write for Capped<'_> {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        if text.len() <= self.room {
+            self.out.push_str(text);
+            self.room -= text.len();
             return Ok(());
         }
         let mut end = self.room;
-        while !s.is_char_boundary(end) {
+        while !text.is_char_boundary(end) {
             end -= 1;
         }
-        self.text.push_str(&s[..end]);
+        self.out.push_str(&text[..end]);
         self.room = 0;
         Err(std::fmt::Error)
     }

@@ -15,6 +15,7 @@
 use std::error::Error;
 use std::fmt::{self, Write};
 
+use super::budget::Capped;
 use crate::chain::Level;
 
 /// How one level is introduced after the first.
@@ -81,7 +82,10 @@ pub(crate) fn write_stack(
         }
         let number = multi.map(|_| multis);
         let room = max_bytes.saturating_sub(out.len() - start);
-        let _ = write_level(&mut Capped { out, room }, &level, number);
+        // A huge message or backtrace costs no more than the room left; a cut ends with `…`.
+        if write_level(&mut Capped { out, room }, &level, number).is_err() {
+            out.push('…');
+        }
         match multi {
             Some(multi) => {
                 let count = multi.errors().len();
@@ -159,31 +163,6 @@ impl Write for Prefixed<'_> {
             self.out.write_str(prefix)?;
         }
         self.out.write_str(text)
-    }
-}
-
-/// Writes at most `room` bytes into `out` (cut on a character boundary, with `…`), then
-/// fails, so that a huge message or backtrace costs no more than its budget.
-struct Capped<'a> {
-    out: &'a mut String,
-    room: usize,
-}
-
-impl Write for Capped<'_> {
-    fn write_str(&mut self, text: &str) -> fmt::Result {
-        if text.len() <= self.room {
-            self.out.push_str(text);
-            self.room -= text.len();
-            return Ok(());
-        }
-        let mut end = self.room;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        self.out.push_str(&text[..end]);
-        self.out.push('…');
-        self.room = 0;
-        Err(fmt::Error)
     }
 }
 
