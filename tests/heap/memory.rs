@@ -21,8 +21,6 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use crate::support::*;
-use bytes::Bytes;
-use verror::VError;
 use verror::frame::{DEFAULT_MAX_FRAME_LEN, OversizedPolicy};
 use verror::server::{STATUS_ERROR, ServerBuilder, Stats};
 
@@ -86,7 +84,7 @@ pub fn a_flood_of_header_only_connections_costs_at_most_16_kib_of_heap_each() {
                     .idle_timeout(BOUND)
                     .frame_timeout(BOUND)
                     .linger(Duration::from_millis(100))
-                    .bind(|request: Bytes| async move { Ok::<_, VError>(request) }),
+                    .bind(echo()),
             )
             .expect("bind");
         let addr = server.local_addr();

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::support::{builder, connect, good_payload, within};
+use crate::support::{builder, connect, erase, good_payload, within};
 use bytes::Bytes;
 use serde_json::json;
 use tokio::net::TcpStream;
@@ -42,7 +42,7 @@ async fn a_shutdown_while_clients_pipeline_past_the_signal_loses_no_answer() {
     let server = builder()
         .linger(LINGER)
         .shutdown_deadline(Duration::from_secs(10))
-        .bind(handler)
+        .bind(erase(handler))
         .await
         .unwrap();
     let addr = server.local_addr();

@@ -19,7 +19,8 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Once;
+use std::pin::Pin;
+use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -118,9 +119,31 @@ impl Running {
     }
 }
 
-/// Binds `builder` with `handler` and serves in a spawned task.
+/// A handler's answer, boxed: see [`Erased`].
+type Answer = Pin<Box<dyn Future<Output = Result<Bytes, VError>> + Send>>;
+
+/// Any test's handler behind one type ([`erase`]), so that the server's code is
+/// compiled once for a test binary rather than once for every test's handler.
+pub struct Erased(Box<dyn Fn(Bytes) -> Answer + Send + Sync>);
+
+/// `handler` as an [`Erased`]: its answers boxed, one allocation a request.
+pub fn erase(handler: impl Handler) -> Erased {
+    let handler = Arc::new(handler);
+    Erased(Box::new(move |request| {
+        let handler = Arc::clone(&handler);
+        Box::pin(async move { handler.call(request).await })
+    }))
+}
+
+impl Handler for Erased {
+    fn call(&self, request: Bytes) -> impl Future<Output = Result<Bytes, VError>> + Send {
+        (self.0)(request)
+    }
+}
+
+/// Binds `builder` with `handler` (as an [`Erased`]) and serves in a spawned task.
 pub async fn start<H: Handler>(builder: ServerBuilder, handler: H) -> Running {
-    let server = builder.bind(handler).await.expect("bind failed");
+    let server = builder.bind(erase(handler)).await.expect("bind failed");
     let addr = server.local_addr();
     let stop = server.shutdown_token();
     let stats = server.stats();
@@ -134,8 +157,8 @@ pub async fn start<H: Handler>(builder: ServerBuilder, handler: H) -> Running {
 }
 
 /// An echo handler.
-pub fn echo() -> impl Handler {
-    |request: Bytes| async move { Ok::<_, VError>(request) }
+pub fn echo() -> Erased {
+    erase(|request: Bytes| async move { Ok::<_, VError>(request) })
 }
 
 /// A client for a test server: its limit, and [`BOUND`] on every step.
