@@ -14,6 +14,8 @@ mod node_verror;
 mod public_view;
 mod question_mark;
 mod readme;
+#[path = "../support/redact.rs"]
+mod redact;
 mod repr;
 mod robustness;
 mod roundtrip;

@@ -6,6 +6,9 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+#[path = "../support/redact.rs"]
+mod redact;
+
 mod cli;
 mod echo;
 mod exposure;
