@@ -11,7 +11,7 @@ use verror::records::{DEFAULT_MAX_RECORD_BYTES, LogFormat, LogRecord, Severity};
 use verror::{ErrorJson, VError};
 
 /// Deep enough that no walk can recurse once per level on a 2 MiB stack: even a
-/// frame of 16 bytes (a return address, aligned) would need 2.4 MiB for the 150,000
+/// frame of 16 bytes (a return address, aligned) would need 2.3 MiB for the 150,000
 /// `VError`s of [`through_foreign`]'s chain, and 4.6 MiB for a plain one.
 const DEPTH: usize = 300_000;
 
@@ -148,7 +148,7 @@ fn wide_multi_errors_on_a_small_stack() {
 #[test]
 fn wrapping_in_a_loop_with_a_backtrace_below_stays_linear() {
     // Each wrap asks whether the chain below holds a backtrace: the answer is a flag,
-    // not a walk, so wrapping a traced root [`DEPTH`] times finishes like untraced ones.
+    // not a walk, so wrapping a traced root `DEPTH` times finishes like untraced ones.
     on_small_stack(|| {
         let mut e = VError::builder().message("root").backtrace(true).build();
         for _ in 0..DEPTH {
