@@ -116,19 +116,19 @@ fn redacted(text: &str) -> String {
     let unquoted = |c: char| c != '"';
     let mut text = crate::redact::times(text);
     for marker in [r#""timeUnixNano":""#, r#""observedTimeUnixNano":""#] {
-        text = crate::redact::after(&text, marker, digits, "[nanos]", false);
+        text = crate::redact::after(&text, marker, digits, "[nanos]");
     }
     let pid = r#""key":"process.pid","value":{"intValue":""#;
-    text = crate::redact::after(&text, pid, digits, "[pid]", false);
+    text = crate::redact::after(&text, pid, digits, "[pid]");
     for marker in [r#""pid":"#, r#""process.pid":"#] {
-        text = crate::redact::after(&text, marker, digits, r#""[pid]""#, false);
+        text = crate::redact::after(&text, marker, digits, r#""[pid]""#);
     }
     for marker in [
         r#""hostname":""#,
         r#""host.hostname":""#,
         r#""key":"host.name","value":{"stringValue":""#,
     ] {
-        text = crate::redact::after(&text, marker, unquoted, "[hostname]", false);
+        text = crate::redact::after(&text, marker, unquoted, "[hostname]");
     }
     crate::redact::locations(&text, "tests/server/tracing_layer.rs")
 }

@@ -3,14 +3,30 @@
 //! filters would build the `regex` crate into every test build for these few.
 
 /// `text` with each value that follows `marker` replaced by `placeholder`: the run of
-/// characters `in_value` accepts, at least one (`marker` stays). With `whole`, the
-/// marker goes too.
+/// characters `in_value` accepts, at least one (`marker` stays).
 pub fn after(
     text: &str,
     marker: &str,
     in_value: impl Fn(char) -> bool,
     placeholder: &str,
-    whole: bool,
+) -> String {
+    replace_runs(text, marker, in_value, placeholder, true)
+}
+
+/// `text` with each `file:line:column` of `file` as `[location]`.
+pub fn locations(text: &str, file: &str) -> String {
+    let marker = format!("{file}:");
+    let in_numbers = |c: char| c.is_ascii_digit() || c == ':';
+    replace_runs(text, &marker, in_numbers, "[location]", false)
+}
+
+/// [`after`], keeping the marker or not.
+fn replace_runs(
+    text: &str,
+    marker: &str,
+    in_value: impl Fn(char) -> bool,
+    placeholder: &str,
+    keep_marker: bool,
 ) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -19,28 +35,16 @@ pub fn after(
         let value = &from_marker[marker.len()..];
         let len = value.find(|c| !in_value(c)).unwrap_or(value.len());
         out.push_str(before);
-        if len == 0 {
+        if len == 0 || keep_marker {
             out.push_str(marker);
-        } else {
-            out.push_str(if whole { "" } else { marker });
+        }
+        if len > 0 {
             out.push_str(placeholder);
         }
         rest = &value[len..];
     }
     out.push_str(rest);
     out
-}
-
-/// `text` with each `file:line:column` of `file` as `[location]`.
-pub fn locations(text: &str, file: &str) -> String {
-    let marker = format!("{file}:");
-    after(
-        text,
-        &marker,
-        |c| c.is_ascii_digit() || c == ':',
-        "[location]",
-        true,
-    )
 }
 
 /// `text` with each RFC 3339 time of milliseconds (`2024-05-01T12:00:00.123Z`) as
@@ -78,8 +82,7 @@ fn redaction_replaces_only_what_matches() {
             r#"{"pid":42,"pid":x,"ppid":7}"#,
             r#""pid":"#,
             digits,
-            "[pid]",
-            false
+            "[pid]"
         ),
         r#"{"pid":[pid],"pid":x,"ppid":7}"#
     );
