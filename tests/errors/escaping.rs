@@ -2,8 +2,10 @@
 //! `{:?}` report, `{:#?}`, `full_stack`) escape control characters in names, messages,
 //! keys and values, while `{}`, `{:#}` and the JSON keep the exact text.
 
-use proptest::prelude::*;
+use arbitrary::{Result, Unstructured};
 use verror::VError;
+
+use crate::property::{self, vec_of};
 
 /// Whether a character may not reach a terminal raw (besides the renderings' own
 /// line breaks).
@@ -12,24 +14,24 @@ fn unsafe_char(c: char) -> bool {
         || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
 }
 
-fn hostile() -> impl Strategy<Value = String> {
-    proptest::collection::vec(
-        prop_oneof![
-            Just('\n'),
-            Just('\r'),
-            Just('\u{1b}'),
-            Just('\u{7}'),
-            Just('\u{7f}'),
-            Just('\u{9b}'),
-            Just('\u{202e}'),
-            Just('\t'),
-            Just('\0'),
-            any::<char>(),
-            "[a-z ]".prop_map(|s| s.chars().next().unwrap()),
-        ],
-        0..24,
-    )
-    .prop_map(|chars| chars.into_iter().collect())
+/// Up to 24 characters, most of them the ones that could forge a line or drive a
+/// terminal: line breaks, escape, bell, DEL, C1's CSI, a bidi override, tab, NUL.
+fn hostile(u: &mut Unstructured<'_>) -> Result<String> {
+    const CHOSEN: [char; 9] = [
+        '\n', '\r', '\u{1b}', '\u{7}', '\u{7f}', '\u{9b}', '\u{202e}', '\t', '\0',
+    ];
+    vec_of(u, 24, |u| {
+        Ok(match u.int_in_range(0..=CHOSEN.len() + 1)? {
+            i if i < CHOSEN.len() => CHOSEN[i],
+            i if i == CHOSEN.len() => u.arbitrary::<char>()?,
+            // A letter or a space.
+            _ => match u.int_in_range(b'a'..=b'z' + 1)? {
+                b if b > b'z' => ' ',
+                b => char::from(b),
+            },
+        })
+    })
+    .map(|chars| chars.into_iter().collect())
 }
 
 fn error(name: &str, message: &str, key: &str, value: &str) -> VError {
@@ -58,11 +60,11 @@ fn error(name: &str, message: &str, key: &str, value: &str) -> VError {
         .build()
 }
 
-proptest! {
-    #[test]
-    fn human_renderings_escape_every_control_character(
-        name in hostile(), message in hostile(), key in hostile(), value in hostile()
-    ) {
+#[test]
+fn human_renderings_escape_every_control_character() {
+    property::check(256, |u| {
+        let (name, message) = (hostile(u)?, hostile(u)?);
+        let (key, value) = (hostile(u)?, hostile(u)?);
         let err = error(&name, &message, &key, &value);
         for (what, text) in [
             ("report", format!("{err:?}")),
@@ -70,13 +72,13 @@ proptest! {
             ("full_stack", verror::full_stack(&err)),
         ] {
             let bad: Vec<char> = text.chars().filter(|&c| unsafe_char(c)).collect();
-            prop_assert!(bad.is_empty(), "{what} holds {bad:?}:\n{text}");
+            assert!(bad.is_empty(), "{what} holds {bad:?}:\n{text}");
         }
         // In the report, a message's own line breaks continue an indented line: after
         // the first line, nothing an error wrote starts at column 0.
         let report = format!("{err:?}");
         for line in report.lines().skip(1) {
-            prop_assert!(
+            assert!(
                 line.is_empty() || line.starts_with(' ') || line == "Caused by:",
                 "a line at column 0: {line:?}\n{report}"
             );
@@ -84,13 +86,17 @@ proptest! {
         // full_stack: one header line per level, each `caused by: `, and `    at` lines.
         let stack = verror::full_stack(&err);
         for line in stack.lines().skip(1) {
-            prop_assert!(line.starts_with("caused by: ") || line.starts_with("    "), "{line:?}");
+            assert!(
+                line.starts_with("caused by: ") || line.starts_with("    "),
+                "{line:?}"
+            );
         }
         // The data renderings keep the exact text.
-        prop_assert_eq!(err.short_message(), message.as_str());
+        assert_eq!(err.short_message(), message.as_str());
         let json = serde_json::to_value(&err).unwrap();
-        prop_assert_eq!(json["short_message"].as_str().unwrap(), message.as_str());
-    }
+        assert_eq!(json["short_message"].as_str().unwrap(), message.as_str());
+        Ok(())
+    });
 }
 
 /// A backtrace read from JSON is text a peer chose: `{:#?}` shows it escaped line by

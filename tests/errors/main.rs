@@ -11,6 +11,8 @@ mod fuzz_harness;
 mod generated_chains;
 mod interop;
 mod node_verror;
+#[path = "../support/property.rs"]
+mod property;
 mod public_view;
 mod question_mark;
 mod readme;

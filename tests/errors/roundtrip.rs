@@ -1,10 +1,9 @@
 //! Property: any chain (names, messages, info, sensitive fields, skipped causes,
 //! foreign causes, MultiErrors) survives a JSON round trip unchanged.
 
-use crate::generated_chains;
+use crate::generated_chains::{build, build_with_secret, spec};
+use crate::property::{self, word};
 
-use generated_chains::{build, build_with_secret, spec};
-use proptest::prelude::*;
 use serde_json::Value;
 use verror::VError;
 
@@ -18,35 +17,48 @@ fn own_texts(err: &VError) -> Vec<String> {
         .collect()
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
-
-    #[test]
-    fn json_round_trip_is_exact(spec in spec(), secret in proptest::option::of("[a-z]{1,8}")) {
+#[test]
+fn json_round_trip_is_exact() {
+    property::check(512, |u| {
+        let spec = spec(u)?;
+        let secret = if u.arbitrary()? {
+            Some(word(u, "abcdefghijklmnopqrstuvwxyz", 1..=8)?)
+        } else {
+            None
+        };
         let err = build_with_secret(&spec, secret.as_deref());
         let json = serde_json::to_string(&err).unwrap();
         let back: VError = serde_json::from_str(&json).unwrap();
-        prop_assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        assert_eq!(serde_json::to_string(&back).unwrap(), json, "{spec:?}");
 
         // The same story, names and merged info, read back.
-        prop_assert_eq!(back.message(), err.message());
-        prop_assert_eq!(back.to_string(), err.to_string());
-        prop_assert_eq!(own_texts(&back), own_texts(&err));
-        prop_assert_eq!(verror::info(&back).to_map(), verror::info(&err).to_map());
-        prop_assert_eq!(back.errors().len(), err.errors().len());
-        prop_assert_eq!(verror::full_stack(&back), verror::full_stack(&err));
-    }
+        assert_eq!(back.message(), err.message());
+        assert_eq!(back.to_string(), err.to_string());
+        assert_eq!(own_texts(&back), own_texts(&err));
+        assert_eq!(verror::info(&back).to_map(), verror::info(&err).to_map());
+        assert_eq!(back.errors().len(), err.errors().len());
+        assert_eq!(verror::full_stack(&back), verror::full_stack(&err));
+        Ok(())
+    });
+}
 
-    #[test]
-    fn every_output_mode_is_total(spec in spec()) {
-        let err = build(&spec);
-        let _ = (format!("{err}"), format!("{err:#}"), format!("{err:?}"), format!("{err:#?}"));
+#[test]
+fn every_output_mode_is_total() {
+    property::check(512, |u| {
+        let err = build(&spec(u)?);
+        let _ = (
+            format!("{err}"),
+            format!("{err:#}"),
+            format!("{err:?}"),
+            format!("{err:#?}"),
+        );
         let record = verror::records::LogRecord::new(verror::records::Severity::Error, "x");
         for format in verror::records::LogFormat::ALL {
             let line = record.with_error(format, Some(&err)).to_json_line();
-            prop_assert!(serde_json::from_str::<Value>(&line).is_ok());
+            assert!(serde_json::from_str::<Value>(&line).is_ok(), "{line}");
         }
-    }
+        Ok(())
+    });
 }
 
 /// A foreign error whose source is its own first field: both live at one address.

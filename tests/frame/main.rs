@@ -6,5 +6,7 @@ mod decode;
 mod encode;
 mod error;
 mod framed;
+#[path = "../support/property.rs"]
+mod property;
 mod props;
 mod snapshots;

@@ -5,11 +5,13 @@
 
 use std::io;
 
-use proptest::prelude::*;
+use arbitrary::{Result, Unstructured};
 use serde_json::{Map, Number, Value};
 use verror::VError;
 
-/// What to build, as plain data proptest can generate and shrink.
+use crate::property::{text, vec_of, word};
+
+/// What to build, as plain data drawn from a test's random bytes.
 #[derive(Clone, Debug)]
 pub enum Spec {
     Foreign(String),
@@ -31,58 +33,69 @@ pub enum Below {
     Errors(Vec<Spec>),
 }
 
-pub fn json_value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|n| Value::Number(n.into())),
-        any::<u64>().prop_map(|n| Value::Number(n.into())),
-        any::<f64>().prop_filter_map("finite", |f| Number::from_f64(f).map(Value::Number)),
-        ".{0,12}".prop_map(Value::String),
-    ];
-    leaf.prop_recursive(3, 24, 4, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::vec((".{0,6}", inner), 0..4)
-                .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
-        ]
+/// How deep [`json_value`] nests arrays and objects.
+const VALUE_DEPTH: usize = 3;
+/// How deep [`spec`] nests causes and MultiError children.
+const SPEC_DEPTH: usize = 4;
+
+/// A JSON value: any scalar (finite numbers), or arrays and objects of up to three
+/// items, nested up to [`VALUE_DEPTH`] deep.
+pub fn json_value(u: &mut Unstructured<'_>) -> Result<Value> {
+    json_value_within(u, VALUE_DEPTH)
+}
+
+fn json_value_within(u: &mut Unstructured<'_>, depth: usize) -> Result<Value> {
+    let kinds = if depth == 0 { 5 } else { 7 };
+    Ok(match u.int_in_range(0..=kinds)? {
+        0 => Value::Null,
+        1 => Value::Bool(u.arbitrary()?),
+        2 => Value::from(u.arbitrary::<i64>()?),
+        3 => Value::from(u.arbitrary::<u64>()?),
+        4 => Number::from_f64(u.arbitrary()?).map_or(Value::Null, Value::Number),
+        5 => Value::String(text(u, 12)?),
+        6 => Value::Array(vec_of(u, 3, |u| json_value_within(u, depth - 1))?),
+        _ => Value::Object(
+            vec_of(u, 3, |u| {
+                Ok((text(u, 6)?, json_value_within(u, depth - 1)?))
+            })?
+            .into_iter()
+            .collect::<Map<_, _>>(),
+        ),
     })
 }
 
-pub fn spec() -> impl Strategy<Value = Spec> {
-    let leaf = prop_oneof![
-        ".{0,16}".prop_map(Spec::Foreign),
-        level(Just(Below::Nothing).boxed()),
-    ];
-    leaf.prop_recursive(4, 16, 3, |inner| {
-        let below = prop_oneof![
-            Just(Below::Nothing),
-            inner.clone().prop_map(|s| Below::Cause(Box::new(s))),
-            prop::collection::vec(inner, 0..3).prop_map(Below::Errors),
-        ];
-        level(below.boxed())
-    })
+/// A chain: levels with a cause or MultiError children (up to two), foreign errors,
+/// up to [`SPEC_DEPTH`] deep.
+pub fn spec(u: &mut Unstructured<'_>) -> Result<Spec> {
+    spec_within(u, SPEC_DEPTH)
 }
 
-fn level(below: BoxedStrategy<Below>) -> impl Strategy<Value = Spec> {
-    (
-        "[A-Za-z]{0,10}",
-        ".{0,20}",
-        prop::collection::vec(("[a-z_]{1,8}", json_value()), 0..4),
-        any::<bool>(),
-        any::<bool>(),
+fn spec_within(u: &mut Unstructured<'_>, depth: usize) -> Result<Spec> {
+    // Mostly a level over more levels, so that chains go deep and wide.
+    let shapes = if depth == 0 { 1 } else { 7 };
+    let below = match u.int_in_range(0..=shapes)? {
+        0 => return Ok(Spec::Foreign(text(u, 16)?)),
+        1 => Below::Nothing,
+        2..=4 => Below::Cause(Box::new(spec_within(u, depth - 1)?)),
+        _ => Below::Errors(vec_of(u, 2, |u| spec_within(u, depth - 1))?),
+    };
+    Ok(Spec::Level {
+        name: word(
+            u,
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+            0..=10,
+        )?,
+        message: text(u, 20)?,
+        info: vec_of(u, 3, |u| {
+            Ok((
+                word(u, "abcdefghijklmnopqrstuvwxyz_", 1..=8)?,
+                json_value(u)?,
+            ))
+        })?,
+        secret: u.arbitrary()?,
+        skip_cause: u.arbitrary()?,
         below,
-    )
-        .prop_map(
-            |(name, message, info, secret, skip_cause, below)| Spec::Level {
-                name,
-                message,
-                info,
-                secret,
-                skip_cause,
-                below,
-            },
-        )
+    })
 }
 
 /// Builds the spec; a foreign error at the top is wrapped so the result is a `VError`.
