@@ -5,6 +5,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStderr, Command, ExitStatus, Output, Stdio};
+use std::sync::OnceLock;
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -144,40 +145,46 @@ impl Drop for Serve {
     }
 }
 
+/// `verror demo --one-line` (one line per log record, as a server writes them) with
+/// `RUST_BACKTRACE=1`, and `RUST_LIB_BACKTRACE` set to `lib_backtrace` or unset. The
+/// demo stops by itself: `run` kills it and fails the test past its bound.
+fn demo(lib_backtrace: Option<&str>) -> Output {
+    let mut command = verror(&["demo", "--one-line"]);
+    command.env("RUST_BACKTRACE", "1");
+    match lib_backtrace {
+        Some(value) => command.env("RUST_LIB_BACKTRACE", value),
+        None => command.env_remove("RUST_LIB_BACKTRACE"),
+    };
+    run(command, b"", Duration::from_secs(60))
+}
+
+/// The demo as a user runs it, `RUST_LIB_BACKTRACE` unset: run once for the tests
+/// that read it (a run takes a second), by whichever asks first.
+fn plain_demo() -> &'static Output {
+    static PLAIN: OnceLock<Output> = OnceLock::new();
+    PLAIN.get_or_init(|| demo(None))
+}
+
 /// The demo keeps the errors' backtraces out of its log unless `RUST_LIB_BACKTRACE`
 /// asks for them: `RUST_BACKTRACE=1` (panics' backtraces) alone does not.
 #[test]
 fn the_demo_logs_backtraces_only_when_rust_lib_backtrace_asks() {
-    let demo = |lib_backtrace: Option<&str>| {
-        let mut command = verror(&["demo", "--one-line"]);
-        command.env("RUST_BACKTRACE", "1");
-        match lib_backtrace {
-            Some(value) => command.env("RUST_LIB_BACKTRACE", value),
-            None => command.env_remove("RUST_LIB_BACKTRACE"),
-        };
-        let output = run(command, b"", Duration::from_secs(60));
-        assert!(output.status.success(), "{}", text(&output.stderr));
-        text(&output.stdout)
-    };
     // The two runs are independent: side by side, the test waits for one demo, not two.
-    let (quiet, traced) = thread::scope(|s| {
-        let quiet = s.spawn(|| demo(None));
+    let (plain, traced) = thread::scope(|s| {
         let traced = s.spawn(|| demo(Some("1")));
-        (quiet.join().unwrap(), traced.join().unwrap())
+        (plain_demo(), traced.join().unwrap())
     });
-    assert!(!quiet.contains("\"backtrace\""), "{quiet}");
+    for output in [plain, &traced] {
+        assert!(output.status.success(), "{}", text(&output.stderr));
+    }
+    let (plain, traced) = (text(&plain.stdout), text(&traced.stdout));
+    assert!(!plain.contains("\"backtrace\""), "{plain}");
     assert!(traced.contains("\"backtrace\""), "{traced}");
 }
 
 #[test]
 fn demo_shows_every_error_kind_from_both_sides_and_exits_0() {
-    // One line per log record, as a server writes them (indented by default). The
-    // demo stops by itself: `run` kills it and fails the test past its bound.
-    let output = run(
-        verror(&["demo", "--one-line"]),
-        b"",
-        Duration::from_secs(60),
-    );
+    let output = plain_demo();
     let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
     assert!(output.status.success(), "{stdout}\n{stderr}");
     for kind in [

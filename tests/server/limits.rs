@@ -157,11 +157,13 @@ async fn read_response(stream: &mut TcpStream) -> Option<Result<Bytes, VError>> 
 #[tokio::test]
 async fn one_address_cannot_take_the_connections_of_another() {
     let logs = Logs::capture();
-    // The default per-address limit: an eighth of max_connections.
+    // The default per-address limit: an eighth of max_connections. (A short linger:
+    // the refused connection is closed after it, and the test reads the close.)
     let server = start(
         ServerBuilder::new()
             .addr("127.0.0.1:0".parse().unwrap())
-            .max_connections(16),
+            .max_connections(16)
+            .linger(Duration::from_millis(100)),
         echo(),
     )
     .await;
