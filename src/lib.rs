@@ -79,7 +79,7 @@
 //! | JSON | the [`ErrorJson`] shape, within a size budget; [`records`] has whole ECS, OpenTelemetry and Bunyan records |
 //!
 //! Every rendering is linear in the chain's size and runs in constant stack, at any
-//! depth and shape (300,000 levels on a 2 MiB thread in the tests, past what any
+//! depth and shape (150,000 levels on a 1 MiB thread in the tests, past what any
 //! recursion could hold). `{}`, `{:#}` and the JSON keep the exact text; the human
 //! renderings (`{:?}`, `{:#?}`, `full_stack`) escape control characters, so no error
 //! text can forge a line or drive a terminal.
