@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `verror load` against `verror serve` (ours) and against examples/reference_echo.rs
+# `verror load` against `verror serve` (ours) and against benchmarks/src/bin/reference_echo.rs
 # (tokio-util's LengthDelimitedCodec + Framed), same machine, same run: 16 B and
 # 4 KiB frames, 1 and 64 connections, the two servers alternating (which goes
 # first swaps every round), ROUNDS rounds. Prints a markdown table of frames/s and
@@ -20,7 +20,8 @@ WINDOW=${WINDOW:-32}
 CONFIGS=${CONFIGS:-"16:1:2000000 16:64:30000 4096:1:600000 4096:64:8000"}
 
 echo "building (release)..." >&2
-cargo build --release --quiet --features cli --bin verror --example reference_echo
+cargo build --release --quiet --features cli --bin verror
+cargo build --release --quiet -p verror-benchmarks --bin reference_echo
 BIN=${CARGO_TARGET_DIR:-target}/release
 WORK=$(mktemp -d)
 pids=()
@@ -50,7 +51,7 @@ first_line() {
 "$BIN/verror" serve --listen 127.0.0.1:0 2>"$WORK/ours.log" &
 pids+=($!)
 OURS=$(first_line "$WORK/ours.log" '"server listening"' | grep -o '"addr":"[^"]*"' | cut -d'"' -f4)
-"$BIN/examples/reference_echo" 127.0.0.1:0 >"$WORK/ref.log" 2>&1 &
+"$BIN/reference_echo" 127.0.0.1:0 >"$WORK/ref.log" 2>&1 &
 pids+=($!)
 REF=$(first_line "$WORK/ref.log" 'listening on' | sed 's/listening on //')
 echo "ours: verror serve on $OURS; reference: reference_echo on $REF" >&2

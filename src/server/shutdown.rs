@@ -6,9 +6,9 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
-use tokio_util::task::TaskTracker;
 
 use crate::VError;
 
@@ -22,20 +22,29 @@ const CUT_OFF_GRACE: Duration = Duration::from_millis(250);
 /// Two stages, each a cancellation token: `begun` (stop accepting; connections
 /// answer what they have received, flush, and close) and `deadline_passed` (what
 /// is still running stops where it is and reports itself cut off).
+///
+/// The connection tasks are counted as mini-redis counts them: each holds a clone
+/// of one channel's sender, which it drops when it ends (returned, panicked or
+/// aborted alike), and the channel reads as closed once the last is gone.
 pub(crate) struct Shutdown {
     begun: CancellationToken,
     deadline_passed: CancellationToken,
-    tasks: TaskTracker,
+    /// The sender every task holds a clone of; taken by [`Shutdown::finish`].
+    running: Mutex<Option<mpsc::Sender<()>>>,
+    /// Closed when every task has ended (nothing is ever sent on it).
+    all_ended: Mutex<Option<mpsc::Receiver<()>>>,
     cut_off: Mutex<Vec<VError>>,
 }
 
 impl Shutdown {
     /// A shutdown that begins when `trigger` is cancelled.
     pub(crate) fn new(trigger: CancellationToken) -> Shutdown {
+        let (running, all_ended) = mpsc::channel(1);
         Shutdown {
             begun: trigger,
             deadline_passed: CancellationToken::new(),
-            tasks: TaskTracker::new(),
+            running: Mutex::new(Some(running)),
+            all_ended: Mutex::new(Some(all_ended)),
             cut_off: Mutex::new(Vec::new()),
         }
     }
@@ -60,41 +69,48 @@ impl Shutdown {
         self.deadline_passed.cancelled()
     }
 
-    /// Runs a connection's task; the shutdown waits for it.
+    /// Runs a connection's task; the shutdown waits for it (if it started before
+    /// [`Shutdown::finish`]).
     pub(crate) fn spawn<F: Future<Output = ()> + Send + 'static>(&self, task: F) {
-        self.tasks.spawn(task);
+        let running = lock(&self.running).clone();
+        tokio::spawn(async move {
+            // Dropped with the task, however it ends.
+            let _running = running;
+            task.await;
+        });
     }
 
     /// Records the error of a connection cut off at the deadline.
     pub(crate) fn cut_off(&self, err: VError) {
-        self.cut_off
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(err);
+        lock(&self.cut_off).push(err);
     }
 
     /// Waits for every task until `deadline`; then tells the rest to stop and
     /// gathers their errors into one MultiError (`None` if all finished in time).
     /// Call it once the accept loops have stopped, so no task starts after it.
     pub(crate) async fn finish(&self, deadline: Instant) -> Option<VError> {
-        self.tasks.close();
-        if tokio::time::timeout_at(deadline, self.tasks.wait())
-            .await
-            .is_err()
+        drop(lock(&self.running).take());
+        let all_ended = lock(&self.all_ended).take();
+        if let Some(mut all_ended) = all_ended
+            && tokio::time::timeout_at(deadline, all_ended.recv())
+                .await
+                .is_err()
         {
             self.deadline_passed.cancel();
             // A task stuck in blocking code is left behind; its error is lost.
-            let _ = tokio::time::timeout(CUT_OFF_GRACE, self.tasks.wait()).await;
+            let _ = tokio::time::timeout(CUT_OFF_GRACE, all_ended.recv()).await;
         }
-        let errors = std::mem::take(
-            &mut *self
-                .cut_off
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        );
+        let errors = std::mem::take(&mut *lock(&self.cut_off));
         // The children say what was cut off; a backtrace of this task would not.
         (!errors.is_empty()).then(|| VError::builder().errors(errors).backtrace(false).build())
     }
+}
+
+/// The value behind `mutex`, poisoned or not: what it guards stays whole.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Resolves when the process receives SIGINT (Ctrl-C) or SIGTERM (Ctrl-C only,

@@ -25,12 +25,12 @@ const BATCH: usize = 16;
 /// A sender's bound, should the shutdown never come.
 const MAX_FRAMES: usize = 200_000;
 /// Frames answered, over all connections, before the signal.
-const BEFORE_SIGNAL: u64 = 4_000;
+const BEFORE_SIGNAL: u64 = 1_000;
 /// The server's linger: what used to bound the drain after the last answer.
 const LINGER: Duration = Duration::from_millis(100);
 /// How long each client keeps pipelining once told the server is shutting
 /// down: well past the linger.
-const PAST_SIGNAL: Duration = Duration::from_millis(500);
+const PAST_SIGNAL: Duration = Duration::from_millis(300);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shutdown_while_clients_pipeline_past_the_signal_loses_no_answer() {

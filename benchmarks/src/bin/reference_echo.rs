@@ -4,7 +4,7 @@
 //! against `verror serve`. The benchmark in `scripts/bench_load.sh` compares the two.
 //!
 //! ```text
-//! cargo run --release --features server --example reference_echo -- 127.0.0.1:0
+//! cargo run --release -p verror-benchmarks --bin reference_echo -- 127.0.0.1:0
 //! ```
 //!
 //! It prints `listening on ADDR` on stdout, then serves until killed. No limits,
