@@ -476,7 +476,21 @@ fn fixed_record() -> LogRecord {
     record
 }
 
-/// Every output of `err` that a `VError` read back from its JSON must reproduce.
+/// Every output of `err` that a `VError` read back from its JSON must reproduce; each
+/// log line checked against its record's value (`check_log_line`).
+fn checked_renderings(err: &VError) -> Vec<(&'static str, String)> {
+    let outputs = renderings(err);
+    let record = fixed_record();
+    let lines = &outputs[outputs.len() - LogFormat::ALL.len()..];
+    for (format, (_, line)) in LogFormat::ALL.into_iter().zip(lines) {
+        check_log_line(line, &record, format, err);
+    }
+    outputs
+}
+
+/// Every output of `err` that a `VError` read back from its JSON must reproduce: the
+/// human and JSON renderings, then a log line in each format of `LogFormat::ALL`,
+/// in its order.
 fn renderings(err: &VError) -> Vec<(&'static str, String)> {
     let record = fixed_record();
     let mut out = vec![
@@ -498,7 +512,6 @@ fn renderings(err: &VError) -> Vec<(&'static str, String)> {
     ];
     for format in LogFormat::ALL {
         let line = record.with_error(format, Some(err)).to_json_line();
-        check_log_line(&line, &record, format, err);
         out.push((format.as_str(), line));
     }
     out
@@ -511,7 +524,7 @@ fn check_log_line(line: &str, record: &LogRecord, format: LogFormat, err: &VErro
         "{format}: {line:?}"
     );
     assert!(!line.contains('\n'), "{format}: a raw newline in {line:?}");
-    let value = record.with_error(format, Some(err)).to_value();
+    let value = verror::records::render(format, record, err);
     match serde_json::from_str::<Value>(line) {
         Ok(parsed) => assert_eq!(parsed, value, "{format}: the line and the value differ"),
         // An OpenTelemetry line nests the chain three levels per level: a deep chain
@@ -608,9 +621,10 @@ fn check_public(err: &VError) {
     assert_no_secret("public revealed", &json);
 }
 
-/// The outputs that must not crash but need not survive a round trip.
+/// The outputs that must not crash but need not survive a round trip (the log
+/// records' values are checked with their lines, by `check_log_line`).
 fn other_renderings(err: &VError) -> Vec<String> {
-    let mut out = vec![
+    vec![
         format!("{err:#?}"),
         format!("{:#?}", verror::public_view(err)),
         serde_json::to_string(&verror::info(err)).expect("info serializes"),
@@ -620,12 +634,7 @@ fn other_renderings(err: &VError) -> Vec<String> {
                 .map(|e| e.to_string())
                 .collect::<Vec<_>>()
         ),
-    ];
-    let record = fixed_record();
-    for format in LogFormat::ALL {
-        out.push(verror::records::render(format, &record, err).to_string());
-    }
-    out
+    ]
 }
 
 /// Serializes `err`, reads it back and serializes again: identical bytes, and the
@@ -939,7 +948,7 @@ pub fn verror_json(data: &[u8]) {
     let _ = other_renderings(&err);
     check_public(&err);
     check_bounds(&err);
-    round_trip(&err, &renderings(&err));
+    round_trip(&err, &checked_renderings(&err));
     let revealed =
         serde_json::to_string(&ErrorJson::new(&err).reveal_sensitive()).expect("serializes");
     let value: Value = serde_json::from_str(&revealed)
@@ -1558,7 +1567,7 @@ pub fn verror_chain(data: &[u8]) {
         return;
     };
 
-    let outputs = renderings(&err);
+    let outputs = checked_renderings(&err);
     for (mode, output) in &outputs {
         assert_no_secret(mode, output);
     }
