@@ -45,7 +45,7 @@ pub fn after_a_mixed_run_the_live_heap_returns_to_its_baseline() {
         .block_on(
             support::builder()
                 // The slow faults end when it fires: short, as in the other fault tests.
-                .frame_timeout(Duration::from_millis(250))
+                .frame_timeout(Duration::from_millis(100))
                 .bind(support::echo()),
         )
         .expect("bind");
