@@ -153,6 +153,8 @@ mod fmt;
 mod human;
 mod info;
 mod location;
+#[cfg(any(feature = "server", feature = "tracing"))]
+mod lock;
 #[macro_use]
 mod macros;
 mod multi;

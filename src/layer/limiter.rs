@@ -184,9 +184,7 @@ impl RateLimiter {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::lock::lock(&self.state)
     }
 
     /// Whether a line of `kind` at `level` may be rendered at `now`; a line refused

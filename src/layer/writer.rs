@@ -28,9 +28,7 @@ impl LogBuffer {
     }
 
     fn bytes(&self) -> MutexGuard<'_, Vec<u8>> {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::lock::lock(&self.0)
     }
 
     /// Everything written so far (invalid UTF-8 replaced).

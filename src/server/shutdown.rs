@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 use crate::VError;
+use crate::lock::lock;
 
 use super::report::FailureKind;
 
@@ -104,13 +105,6 @@ impl Shutdown {
         // The children say what was cut off; a backtrace of this task would not.
         (!errors.is_empty()).then(|| VError::builder().errors(errors).backtrace(false).build())
     }
-}
-
-/// The value behind `mutex`, poisoned or not: what it guards stays whole.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Resolves when the process receives SIGINT (Ctrl-C) or SIGTERM (Ctrl-C only,
