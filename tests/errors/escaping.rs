@@ -5,14 +5,9 @@
 use arbitrary::{Result, Unstructured};
 use verror::VError;
 
+// Whether a character may not reach a terminal raw: the fuzz harness's test.
+use crate::fuzz_harness::is_raw_unsafe;
 use crate::property::{self, vec_of};
-
-/// Whether a character may not reach a terminal raw (besides the renderings' own
-/// line breaks).
-fn unsafe_char(c: char) -> bool {
-    (c.is_control() && c != '\n')
-        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
-}
 
 /// Up to 24 characters, most of them the ones that could forge a line or drive a
 /// terminal: line breaks, escape, bell, DEL, C1's CSI, a bidi override, tab, NUL.
@@ -71,7 +66,7 @@ fn human_renderings_escape_every_control_character() {
             ("struct view", format!("{err:#?}")),
             ("full_stack", verror::full_stack(&err)),
         ] {
-            let bad: Vec<char> = text.chars().filter(|&c| unsafe_char(c)).collect();
+            let bad: Vec<char> = text.chars().filter(|&c| is_raw_unsafe(c)).collect();
             assert!(bad.is_empty(), "{what} holds {bad:?}:\n{text}");
         }
         // In the report, a message's own line breaks continue an indented line: after
@@ -111,7 +106,7 @@ fn a_backtrace_read_from_json_is_escaped_in_the_struct_view() {
         ("struct view", format!("{err:#?}")),
         ("full_stack", verror::full_stack(&err)),
     ] {
-        let bad: Vec<char> = text.chars().filter(|&c| unsafe_char(c)).collect();
+        let bad: Vec<char> = text.chars().filter(|&c| is_raw_unsafe(c)).collect();
         assert!(bad.is_empty(), "{what} holds {bad:?}:\n{text}");
     }
     let view = format!("{err:#?}");

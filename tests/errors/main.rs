@@ -11,6 +11,8 @@ mod fuzz_harness;
 mod generated_chains;
 mod interop;
 mod node_verror;
+#[path = "../support/process.rs"]
+mod process;
 #[path = "../support/property.rs"]
 mod property;
 mod public_view;

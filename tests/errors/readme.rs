@@ -9,7 +9,9 @@
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::process::wait_bounded;
 
 #[path = "../../examples/quick_start.rs"]
 mod quick_start;
@@ -107,17 +109,11 @@ fn example_output(path: &str) -> String {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the example {path} did not finish within a minute");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let status = wait_bounded(
+        &mut child,
+        Duration::from_secs(60),
+        &format!("the example {path}"),
+    );
     let mut stdout = String::new();
     child
         .stdout

@@ -2,9 +2,11 @@
 //! measurement, or a server under a low file-descriptor limit.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+use super::process::wait_bounded;
 
 /// The environment variable that tells a re-run test binary which role to play.
 pub const ROLE_VAR: &str = "VERROR_RELIABILITY_ROLE";
@@ -134,23 +136,6 @@ impl ChildProcess {
     pub fn finish(&mut self, bound: Duration) -> ExitStatus {
         drop(self.stdin.take());
         wait_bounded(&mut self.child, bound, "the child")
-    }
-}
-
-/// Waits for `child` to exit, checking every 10 ms; past `bound`, kills it and
-/// panics naming `what`.
-pub fn wait_bounded(child: &mut Child, bound: Duration, what: &str) -> ExitStatus {
-    let deadline = Instant::now() + bound;
-    loop {
-        if let Some(status) = child.try_wait().expect("waiting for a child process") {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what} did not exit within {bound:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
     }
 }
 

@@ -3,16 +3,18 @@
 //! content, captured JSON log lines (per test, or per thread), and one bound on
 //! every wait. By concern, in the files beside this one: each [`Fault`]
 //! committed and checked (`faults.rs`), runtimes and heap readings
-//! (`runtime.rs`), and the test binary re-run as a child process (`child.rs`).
+//! (`runtime.rs`), the test binary re-run as a child process (`child.rs`), and a
+//! bounded wait for any child (`process.rs`).
 #![allow(dead_code)]
 
 mod child;
 mod faults;
+mod process;
 mod runtime;
 
 // Each test binary uses some of the helpers, none uses all.
 #[allow(unused_imports)]
-pub use {child::*, faults::*, runtime::*};
+pub use {child::*, faults::*, process::*, runtime::*};
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;

@@ -854,7 +854,7 @@ fn check_budgets(err: &VError, size: &Size) {
 /// Whether `c` may not appear raw in a human rendering: every control character but
 /// the line break, and the invisible characters that reorder or hide text (bidi
 /// overrides and isolates, zero-width marks).
-fn is_raw_unsafe(c: char) -> bool {
+pub fn is_raw_unsafe(c: char) -> bool {
     (c.is_control() && c != '\n')
         || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
 }
