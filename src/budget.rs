@@ -27,7 +27,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use crate::chain::{KnownText, Level};
-use crate::error::{Cause, Inner, Sources, VError};
+use crate::error::{Extra, Inner, Sources, VError};
 use crate::info::Info;
 use crate::location::Location;
 
@@ -654,26 +654,25 @@ fn build(nodes: Vec<Fitted>) -> VError {
     for (index, node) in nodes.into_iter().enumerate().rev() {
         let sources = match node.below {
             Below::None => Sources::None,
-            Below::Cause(i) => built[i]
-                .take()
-                .map_or(Sources::None, |c| Sources::Cause(Cause::VError(c))),
+            Below::Cause(i) => built[i].take().map_or(Sources::None, Sources::VError),
             Below::Multi(children) => {
                 Sources::Multi(children.iter().filter_map(|&i| built[i].take()).collect())
             }
         };
         let below = sources.below();
+        let name = sources.name_to_keep(node.name);
         built[index] = Some(VError::from_inner(Inner {
-            name: Cow::Owned(node.name),
             short: Cow::Owned(node.short),
-            info: node.info,
             location: node.location.map(Location::text),
             skip_cause_message: node.skip_cause_message,
             transparent: false,
             backtrace_below: node.backtrace.is_some() || below.backtrace,
             drop_depth: below.drop_depth,
-            backtrace: node
-                .backtrace
-                .map(|b| Box::new(crate::Backtrace::from_text(b))),
+            extra: Extra::new(
+                name,
+                node.info,
+                node.backtrace.map(crate::Backtrace::from_text),
+            ),
             sources,
         }));
     }

@@ -10,7 +10,7 @@ use std::panic;
 use serde::Serialize;
 
 use crate::backtrace::{self, Backtrace};
-use crate::error::{Cause, Inner, Sources, VError};
+use crate::error::{Extra, Inner, Sources, VError};
 use crate::info::{self, Info};
 use crate::location::Location;
 
@@ -131,14 +131,14 @@ impl Default for Builder {
 impl Builder<NoCause> {
     /// The cause: any error, a `VError` included (moved in as it is, never boxed twice).
     pub fn cause<E: Error + Send + Sync + 'static>(self, cause: E) -> Builder<WithCause> {
-        self.with_sources(Sources::Cause(Cause::new(cause)))
+        self.with_sources(Sources::cause(cause))
     }
 
     /// The cause, already boxed (an `anyhow::Error` or `eyre::Report` converted with
     /// `into()`, say). A `VError` or an `io::Error` inside is unboxed; any other error
     /// answers to the name `"Error"`.
     pub fn cause_boxed(self, cause: Box<dyn Error + Send + Sync + 'static>) -> Builder<WithCause> {
-        self.with_sources(Sources::Cause(Cause::boxed(cause)))
+        self.with_sources(Sources::boxed(cause))
     }
 
     /// Makes this error a MultiError holding `errors` (see [`VError::multi`]): its
@@ -243,73 +243,93 @@ impl<S> Builder<S> {
             BacktracePolicy::Always => true,
             BacktracePolicy::Never => false,
         };
-        let (default_name, default_message) = match &self.sources {
+        let default_message = match &self.sources {
             Sources::Multi(errors) => {
                 let n = errors.len();
                 let plural = if n == 1 { "" } else { "s" };
-                (
-                    VError::MULTI_NAME,
-                    Cow::Owned(format!("first of {n} error{plural}")),
-                )
+                Cow::Owned(format!("first of {n} error{plural}"))
             }
-            _ => (VError::DEFAULT_NAME, Cow::Borrowed("")),
+            _ => Cow::Borrowed(""),
         };
-        let mut err = record(
-            self.name.unwrap_or(Cow::Borrowed(default_name)),
+        let sources = self.sources;
+        let (mut err, capture) = level(
             self.message.unwrap_or(default_message),
-            self.info,
-            self.sources,
+            || sources,
             location,
             wanted,
         );
+        let mut info = self.info;
+        record_spans(err.starts_chain(), &mut info);
+        err.0.extra = Extra::new(self.name, info, capture.then(Backtrace::capture));
         err.0.skip_cause_message = self.skip_cause_message;
         err
     }
 }
 
-/// A new level: a backtrace when `wanted`, unless the chain below holds one already
-/// (one per chain is enough; the flag answers without a walk).
+/// A new level, without its side box, and whether it is to capture a backtrace: it is
+/// when `wanted`, unless the chain below holds one already (one per chain is enough;
+/// the flag answers without a walk).
 #[inline(always)]
-fn record(
-    name: Cow<'static, str>,
+fn level(
     short: Cow<'static, str>,
-    mut info: Info,
-    sources: Sources,
+    sources: impl FnOnce() -> Sources,
     location: Location,
     wanted: bool,
-) -> VError {
+) -> (VError, bool) {
     // The box first: the record's fields are then written straight into it, not
-    // assembled on the stack and copied.
+    // assembled on the stack and copied. The sources are made after it (a cause is
+    // one word until then, the sources three: fewer values kept across the call); the
+    // side box after the record (nothing kept across that call).
     let slot = Box::new_uninit();
+    let sources = sources();
     let below = sources.below();
-    let backtrace = (wanted && !below.backtrace).then(|| Box::new(Backtrace::capture()));
-    record_spans(&sources, &mut info);
-    VError(Box::write(
+    let capture = wanted && !below.backtrace;
+    let err = VError(Box::write(
         slot,
         Inner {
-            name,
             short,
-            info,
             sources,
             location: Some(location),
-            backtrace_below: below.backtrace || backtrace.is_some(),
+            extra: None,
+            backtrace_below: below.backtrace || capture,
             drop_depth: below.drop_depth,
-            backtrace,
             skip_cause_message: false,
             transparent: false,
         },
-    ))
+    ));
+    (err, capture)
+}
+
+/// A level with a message and maybe a cause, nothing else (`new`, `wrap`, `?`): its
+/// side box, rare, is made out of line.
+#[inline(always)]
+fn plain(
+    short: Cow<'static, str>,
+    sources: impl FnOnce() -> Sources,
+    location: Location,
+) -> VError {
+    let (mut err, capture) = level(short, sources, location, backtrace::enabled_by_env());
+    if capture || cfg!(feature = "tracing") {
+        err.0.extra = plain_side_box(capture, err.starts_chain());
+    }
+    err
+}
+
+#[inline(never)]
+fn plain_side_box(capture: bool, first: bool) -> Option<Box<Extra>> {
+    let mut info = Info::new();
+    record_spans(first, &mut info);
+    Extra::new(None, info, capture.then(Backtrace::capture))
 }
 
 /// With the `tracing` feature and the layer's `spans_in_errors` on: an error made inside spans
-/// records them in its info, once per chain (not when its causes are `VError`s).
+/// records them in its info, once per chain: at its `first` `VError` (the one whose
+/// causes are not `VError`s).
 #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
-fn record_spans(sources: &Sources, info: &mut Info) {
+fn record_spans(first: bool, info: &mut Info) {
     #[cfg(feature = "tracing")]
-    if !matches!(
-        sources,
-        Sources::Cause(Cause::VError(_)) | Sources::Multi(_)
-    ) && !info.contains_key(crate::layer::SPANS_KEY)
+    if first
+        && !info.contains_key(crate::layer::SPANS_KEY)
         && let Some(spans) = crate::layer::current_spans()
     {
         info.insert(crate::layer::SPANS_KEY, spans);
@@ -324,18 +344,12 @@ impl VError {
     /// assert_eq!(format!("{err:#}"), "disk full");
     /// ```
     #[track_caller]
+    #[inline]
     pub fn new(message: impl Into<Message>) -> VError {
         // What `Builder::default().message(message).build()` makes, without moving a
         // builder through three calls: this is every `verror!`'s path.
         let location = Location::caller(panic::Location::caller());
-        record(
-            Cow::Borrowed(VError::DEFAULT_NAME),
-            message.into().0,
-            Info::new(),
-            Sources::None,
-            location,
-            backtrace::enabled_by_env(),
-        )
+        plain(message.into().0, || Sources::None, location)
     }
 
     /// An error with a message and a cause (node-verror's `new VError(cause, msg)`).
@@ -346,18 +360,12 @@ impl VError {
     /// assert_eq!(format!("{err:#}"), "proximate cause: root cause");
     /// ```
     #[track_caller]
+    #[inline]
     pub fn wrap<E: Error + Send + Sync + 'static>(cause: E, message: impl Into<Message>) -> VError {
         // As `Builder::default().cause(cause).message(message).build()`, directly: the
         // path of `context` and `with_context`.
         let location = Location::caller(panic::Location::caller());
-        record(
-            Cow::Borrowed(VError::DEFAULT_NAME),
-            message.into().0,
-            Info::new(),
-            Sources::Cause(Cause::new(cause)),
-            location,
-            backtrace::enabled_by_env(),
-        )
+        plain(message.into().0, || Sources::cause(cause), location)
     }
 
     /// A `VError` that stands for `error` (what `?` makes through `From`): it prints as
@@ -367,22 +375,14 @@ impl VError {
     #[track_caller]
     pub(crate) fn transparent<E: Error + Send + Sync + 'static>(error: E) -> VError {
         let location = Location::caller(panic::Location::caller());
-        match Cause::new(error) {
-            Cause::VError(verror) => verror,
+        match Sources::cause(error) {
+            Sources::VError(verror) => verror,
             cause => VError::from_transparent_cause(cause, location),
         }
     }
 
-    pub(crate) fn from_transparent_cause(cause: Cause, location: Location) -> VError {
-        let name = cause.foreign_name().unwrap_or(crate::chain::FOREIGN_NAME);
-        let mut err = record(
-            Cow::Borrowed(name),
-            Cow::Borrowed(""),
-            Info::new(),
-            Sources::Cause(cause),
-            location,
-            backtrace::enabled_by_env(),
-        );
+    pub(crate) fn from_transparent_cause(cause: Sources, location: Location) -> VError {
+        let mut err = plain(Cow::Borrowed(""), || cause, location);
         err.0.transparent = true;
         err
     }

@@ -68,8 +68,8 @@ impl From<Box<dyn std::error::Error + Send + Sync + 'static>> for VError {
     #[track_caller]
     fn from(error: Box<dyn std::error::Error + Send + Sync + 'static>) -> VError {
         let location = crate::Location::caller(std::panic::Location::caller());
-        match crate::error::Cause::boxed(error) {
-            crate::error::Cause::VError(verror) => verror,
+        match crate::error::Sources::boxed(error) {
+            crate::error::Sources::VError(verror) => verror,
             cause => VError::from_transparent_cause(cause, location),
         }
     }

@@ -40,16 +40,16 @@ pub struct VError(pub(crate) Box<Inner>);
 
 /// The record behind a [`VError`]: one level of a chain.
 ///
-/// Kept lean for the everyday path (create, wrap, print): what most errors never have
-/// (a backtrace) lives in a side box, and the common foreign cause (`io::Error`) is
-/// held inline rather than boxed a second time.
+/// Kept lean for the everyday path (create, wrap, print: a message, a cause, a
+/// location): what a plain level never has (a name of its own, info fields, a
+/// backtrace) lives in one side box, and the common foreign cause (`io::Error`) is held
+/// inline rather than boxed a second time. Every field is written by each create and
+/// each wrap, and checked by each drop.
 pub(crate) struct Inner {
-    pub(crate) name: Cow<'static, str>,
     pub(crate) short: Cow<'static, str>,
-    pub(crate) info: Info,
     pub(crate) sources: Sources,
     pub(crate) location: Option<Location>,
-    pub(crate) backtrace: Option<Box<Backtrace>>,
+    pub(crate) extra: Option<Box<Extra>>,
     pub(crate) skip_cause_message: bool,
     /// This level stands for its foreign cause (made by `From`, the `?` path): it
     /// prints as that error, and `source()` continues below it.
@@ -63,30 +63,93 @@ pub(crate) struct Inner {
     pub(crate) drop_depth: u8,
 }
 
+/// The side box of a level: what a plain level (a message and a cause) never has.
+#[derive(Default)]
+pub(crate) struct Extra {
+    /// A name set by the builder or read back from JSON; without one a level answers
+    /// to the name its kind implies ([`VError::name`]).
+    pub(crate) name: Option<Cow<'static, str>>,
+    pub(crate) info: Info,
+    pub(crate) backtrace: Option<Backtrace>,
+}
+
+impl Extra {
+    /// The side box, when there is anything to put in it.
+    pub(crate) fn new(
+        name: Option<Cow<'static, str>>,
+        info: Info,
+        backtrace: Option<Backtrace>,
+    ) -> Option<Box<Extra>> {
+        if name.is_none() && info.is_empty() && backtrace.is_none() {
+            None
+        } else {
+            Some(Box::new(Extra {
+                name,
+                info,
+                backtrace,
+            }))
+        }
+    }
+}
+
 /// The deepest a level's drop goes down through the levels below it field by field:
 /// the everyday chains, a few levels deep, drop with no unlinking at all.
 const SHALLOW: u8 = 16;
 /// A level whose drop unlinks the chain below it.
 const DEEP: u8 = u8::MAX;
 
-/// What lies beneath one level.
+/// What lies beneath one level: nothing, one cause, or the children of a MultiError.
+///
+/// A cause is another `VError` (stored as is, never boxed twice), an `io::Error` (held
+/// inline: one word), or any other error with the name of its Rust type. One enum,
+/// not an enum of causes inside one of sources: every drop and every walk decides on
+/// one tag.
 pub(crate) enum Sources {
     /// A root error.
     None,
-    /// A single cause.
-    Cause(Cause),
-    /// The children of a MultiError; `source()` is the first. (A boxed slice, not a
-    /// `Vec`: one word less keeps the record at 128 bytes, which is moved without a
-    /// call to `memcpy`.)
-    Multi(Box<[VError]>),
-}
-
-/// A cause: another `VError` (stored as is, never boxed twice), an `io::Error` (held
-/// inline: one word), or any other error with the name of its Rust type.
-pub(crate) enum Cause {
     VError(VError),
     Io(std::io::Error),
     Foreign(Box<dyn Foreign>),
+    /// The children of a MultiError; `source()` is the first.
+    Multi(Children),
+}
+
+/// The children of a MultiError: a boxed slice (one word less than a `Vec`, and every
+/// record pays for the largest of [`Sources`]), dropped out of line, so that every
+/// level's drop does not carry the loop over them (a level above a MultiError unlinks
+/// it anyway, see [`Inner::drop_depth`]).
+pub(crate) struct Children(Box<[VError]>);
+
+impl std::ops::Deref for Children {
+    type Target = [VError];
+
+    fn deref(&self) -> &[VError] {
+        &self.0
+    }
+}
+
+impl From<Vec<VError>> for Children {
+    fn from(errors: Vec<VError>) -> Children {
+        Children(errors.into_boxed_slice())
+    }
+}
+
+impl FromIterator<VError> for Children {
+    fn from_iter<I: IntoIterator<Item = VError>>(errors: I) -> Children {
+        Children(errors.into_iter().collect())
+    }
+}
+
+impl Drop for Children {
+    #[inline]
+    fn drop(&mut self) {
+        drop_children(std::mem::take(&mut self.0));
+    }
+}
+
+#[inline(never)]
+fn drop_children(children: Box<[VError]>) {
+    drop(children);
 }
 
 /// A foreign error with the name of its Rust type, in one allocation.
@@ -119,53 +182,66 @@ impl Foreign for Boxed {
     }
 }
 
-impl Cause {
-    /// Takes any error as a cause; a `VError` is moved in as it is, an `io::Error`
-    /// inline.
-    pub(crate) fn new<E: Error + Send + Sync + 'static>(error: E) -> Cause {
+impl Sources {
+    /// Any error as a cause; a `VError` is moved in as it is, an `io::Error` inline.
+    pub(crate) fn cause<E: Error + Send + Sync + 'static>(error: E) -> Sources {
         let mut slot = Some(error);
         let any = &mut slot as &mut dyn std::any::Any;
         if let Some(verror) = any.downcast_mut::<Option<VError>>() {
             if let Some(verror) = verror.take() {
-                return Cause::VError(verror);
+                return Sources::VError(verror);
             }
         } else if let Some(io) = any.downcast_mut::<Option<std::io::Error>>()
             && let Some(io) = io.take()
         {
-            return Cause::Io(io);
+            return Sources::Io(io);
         }
         match slot {
-            Some(error) => Cause::Foreign(Box::new(Typed(error))),
+            Some(error) => Sources::Foreign(Box::new(Typed(error))),
             // Unreachable: only the branches above take the value out.
-            None => Cause::VError(VError::new("")),
+            None => Sources::None,
         }
     }
 
-    /// A boxed error: a `VError` inside is unboxed, anything else answers to `Error`.
-    pub(crate) fn boxed(error: Box<dyn Error + Send + Sync + 'static>) -> Cause {
+    /// A boxed error as a cause: a `VError` inside is unboxed, anything else answers
+    /// to `Error`.
+    pub(crate) fn boxed(error: Box<dyn Error + Send + Sync + 'static>) -> Sources {
         match error.downcast::<VError>() {
-            Ok(verror) => Cause::VError(*verror),
+            Ok(verror) => Sources::VError(*verror),
             Err(error) => match error.downcast::<std::io::Error>() {
-                Ok(io) => Cause::Io(*io),
-                Err(error) => Cause::Foreign(Box::new(Boxed(error))),
+                Ok(io) => Sources::Io(*io),
+                Err(error) => Sources::Foreign(Box::new(Boxed(error))),
             },
         }
     }
 
-    pub(crate) fn as_error(&self) -> &(dyn Error + Send + Sync + 'static) {
+    /// The name a level over these sources keeps of the `name` it is read back with
+    /// (from JSON, or fitted to a budget): none when it is the one such a level implies
+    /// (the default names, read a million times in a wide MultiError, cost nothing).
+    pub(crate) fn name_to_keep(&self, name: String) -> Option<Cow<'static, str>> {
+        let implied = match self {
+            Sources::Multi(_) => VError::MULTI_NAME,
+            _ => VError::DEFAULT_NAME,
+        };
+        (name != implied).then_some(Cow::Owned(name))
+    }
+
+    /// The cause, when these sources are a single one.
+    pub(crate) fn single(&self) -> Option<&(dyn Error + Send + Sync + 'static)> {
         match self {
-            Cause::VError(verror) => verror,
-            Cause::Io(io) => io,
-            Cause::Foreign(foreign) => foreign.error(),
+            Sources::VError(verror) => Some(verror),
+            Sources::Io(io) => Some(io),
+            Sources::Foreign(foreign) => Some(foreign.error()),
+            Sources::None | Sources::Multi(_) => None,
         }
     }
 
-    /// The name of a foreign cause's Rust type (`None` for a `VError`).
+    /// The name of a foreign cause's Rust type (`None` for anything else).
     pub(crate) fn foreign_name(&self) -> Option<&'static str> {
         match self {
-            Cause::VError(_) => None,
-            Cause::Io(_) => Some("io::Error"),
-            Cause::Foreign(foreign) => Some(foreign.name()),
+            Sources::Io(_) => Some("io::Error"),
+            Sources::Foreign(foreign) => Some(foreign.name()),
+            Sources::None | Sources::VError(_) | Sources::Multi(_) => None,
         }
     }
 }
@@ -199,12 +275,12 @@ impl Sources {
     pub(crate) fn below(&self) -> Below {
         let verror = match self {
             Sources::None => None,
-            Sources::Cause(Cause::VError(verror)) => Some(verror),
+            Sources::VError(verror) => Some(verror),
             // `io::Error::other(verror)` hides the VError from `source()` (it reports
             // the VError's own source): look inside.
-            Sources::Cause(Cause::Io(io)) => io.get_ref().and_then(|e| e.downcast_ref::<VError>()),
+            Sources::Io(io) => io.get_ref().and_then(|e| e.downcast_ref::<VError>()),
             // A `VError` inside a foreign error unlinks its own chain when deep.
-            Sources::Cause(Cause::Foreign(foreign)) => {
+            Sources::Foreign(foreign) => {
                 return Below {
                     backtrace: foreign_run_has_backtrace(foreign.error()),
                     drop_depth: 0,
@@ -252,7 +328,38 @@ impl VError {
     /// assert_eq!(verror::VError::new("x").name(), "VError");
     /// ```
     pub fn name(&self) -> &str {
-        &self.0.name
+        match self.extra().and_then(|extra| extra.name.as_deref()) {
+            Some(name) => name,
+            None => self.implied_name(),
+        }
+    }
+
+    /// The name a level without one of its own answers to: its kind's.
+    pub(crate) fn implied_name(&self) -> &'static str {
+        match &self.0.sources {
+            Sources::Multi(_) => VError::MULTI_NAME,
+            sources if self.0.transparent => {
+                sources.foreign_name().unwrap_or(crate::chain::FOREIGN_NAME)
+            }
+            _ => VError::DEFAULT_NAME,
+        }
+    }
+
+    /// Whether this level starts a chain of `VError`s: its causes, if any, are not
+    /// `VError`s (where a chain records what is known once per chain, its spans).
+    pub(crate) fn starts_chain(&self) -> bool {
+        !matches!(self.0.sources, Sources::VError(_) | Sources::Multi(_))
+    }
+
+    /// The side box, when this level has one.
+    #[inline]
+    pub(crate) fn extra(&self) -> Option<&Extra> {
+        self.0.extra.as_deref()
+    }
+
+    /// The side box, made empty when this level had none.
+    pub(crate) fn extra_mut(&mut self) -> &mut Extra {
+        self.0.extra.get_or_insert_with(Box::default)
     }
 
     /// This level's own message, without any cause's text (what `{}` prints). Empty
@@ -289,7 +396,8 @@ impl VError {
     /// assert_eq!(err.own_info().get("port"), Some(&serde_json::json!(7878)));
     /// ```
     pub fn own_info(&self) -> &Info {
-        &self.0.info
+        static NONE: Info = Info::new();
+        self.extra().map_or(&NONE, |extra| &extra.info)
     }
 
     /// The children of a MultiError, in order; empty for any other error.
@@ -323,7 +431,7 @@ impl VError {
     /// most one, at the level where it was first captured; see
     /// [`find_backtrace`](crate::find_backtrace) for a search down the chain.
     pub fn backtrace(&self) -> Option<&Backtrace> {
-        self.0.backtrace.as_deref()
+        self.extra().and_then(|extra| extra.backtrace.as_ref())
     }
 
     /// Where this error was created (`#[track_caller]`), or the location read back from
@@ -352,17 +460,16 @@ impl VError {
     /// child; for a level made by `From`, the source of the error it stands for.
     pub(crate) fn cause(&self) -> Option<&(dyn Error + 'static)> {
         match &self.0.sources {
-            Sources::None => None,
-            Sources::Cause(cause) if self.0.transparent => cause.as_error().source(),
-            Sources::Cause(cause) => Some(cause.as_error()),
             Sources::Multi(errors) => errors.first().map(|e| e as _),
+            sources if self.0.transparent => sources.single()?.source(),
+            sources => sources.single().map(|e| e as _),
         }
     }
 
     /// [`cause`](VError::cause) when it is a `VError`, known without a type check.
     pub(crate) fn cause_verror(&self) -> Option<&VError> {
         match &self.0.sources {
-            Sources::Cause(Cause::VError(cause)) if !self.0.transparent => Some(cause),
+            Sources::VError(cause) if !self.0.transparent => Some(cause),
             Sources::Multi(errors) => errors.first(),
             _ => None,
         }
@@ -370,17 +477,19 @@ impl VError {
 
     /// The error a level made by `From` stands for.
     pub(crate) fn held(&self) -> Option<&(dyn Error + Send + Sync + 'static)> {
-        match &self.0.sources {
-            Sources::Cause(cause) if self.0.transparent => Some(cause.as_error()),
-            _ => None,
+        if self.0.transparent {
+            self.0.sources.single()
+        } else {
+            None
         }
     }
 
     /// The name recorded for this level's direct foreign cause, if it has one.
     pub(crate) fn foreign_cause_name(&self) -> Option<&'static str> {
-        match &self.0.sources {
-            Sources::Cause(cause) if !self.0.transparent => cause.foreign_name(),
-            _ => None,
+        if self.0.transparent {
+            None
+        } else {
+            self.0.sources.foreign_name()
         }
     }
 }
@@ -398,10 +507,10 @@ impl Drop for Inner {
     // never goes deeper than `SHALLOW` levels, whatever the chain's depth.
     #[inline]
     fn drop(&mut self) {
-        // A backtrace is rare and its drop is long: out of line, so that the check
-        // alone is inlined into every level's drop.
-        if let Some(backtrace) = self.backtrace.take() {
-            drop_backtrace(backtrace);
+        // A side box is rare on the everyday path and its drop is long: out of line,
+        // so that the check alone is inlined into every level's drop.
+        if let Some(extra) = self.extra.take() {
+            drop_extra(extra);
         }
         if self.drop_depth == DEEP {
             unlink(std::mem::replace(&mut self.sources, Sources::None));
@@ -409,10 +518,9 @@ impl Drop for Inner {
     }
 }
 
-#[cold]
 #[inline(never)]
-fn drop_backtrace(backtrace: Box<Backtrace>) {
-    drop(backtrace);
+fn drop_extra(extra: Box<Extra>) {
+    drop(extra);
 }
 
 /// Drops what lies below a level one level at a time (kept out of line: most levels
@@ -424,22 +532,18 @@ fn unlink(sources: Sources) {
     let mut next = sources;
     loop {
         next = match next {
-            Sources::Cause(Cause::VError(mut v)) => {
-                std::mem::replace(&mut v.0.sources, Sources::None)
-            }
-            Sources::Cause(Cause::Io(io)) => {
-                match io.into_inner().map(|e| e.downcast::<VError>()) {
-                    Some(Ok(mut v)) => std::mem::replace(&mut v.0.sources, Sources::None),
-                    _ => Sources::None,
-                }
-            }
-            Sources::Multi(children) => {
-                for mut child in children {
+            Sources::VError(mut v) => std::mem::replace(&mut v.0.sources, Sources::None),
+            Sources::Io(io) => match io.into_inner().map(|e| e.downcast::<VError>()) {
+                Some(Ok(mut v)) => std::mem::replace(&mut v.0.sources, Sources::None),
+                _ => Sources::None,
+            },
+            Sources::Multi(mut children) => {
+                for mut child in std::mem::take(&mut children.0) {
                     pending.push(std::mem::replace(&mut child.0.sources, Sources::None));
                 }
                 Sources::None
             }
-            Sources::None | Sources::Cause(Cause::Foreign(_)) => match pending.pop() {
+            Sources::None | Sources::Foreign(_) => match pending.pop() {
                 Some(sources) => sources,
                 None => break,
             },
@@ -452,12 +556,13 @@ mod tests {
     use super::{DEEP, SHALLOW, VError};
     use std::io;
 
-    /// At 128 bytes or less the record is moved into its box without a call to
-    /// `memcpy`: a field that grows it costs every create and every wrap.
+    /// Every create and every wrap writes each word of the record, and every drop
+    /// checks each field: a field that grows it costs the everyday path (what a plain
+    /// level never has belongs in the side box).
     #[cfg(target_pointer_width = "64")]
     #[test]
-    fn the_record_fits_in_128_bytes() {
-        assert!(std::mem::size_of::<super::Inner>() <= 128);
+    fn the_record_is_ten_words() {
+        assert_eq!(std::mem::size_of::<super::Inner>(), 80);
     }
 
     /// A drop goes down field by field through at most `SHALLOW` levels: past them a

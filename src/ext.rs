@@ -5,7 +5,7 @@ use std::error::Error;
 
 use crate::VError;
 use crate::builder::{Builder, Message, NoCause};
-use crate::error::{Cause, Sources};
+use crate::error::Sources;
 use crate::location::Location;
 
 /// What [`ResultExt::context`] and [`with_context`](ResultExt::with_context) take: a
@@ -13,65 +13,52 @@ use crate::location::Location;
 /// [`Builder`] without a cause (`VError::builder().name(..).info(..).message(..)`),
 /// for a level with a name and fields, whose cause the call fills in.
 pub trait IntoContext: sealed::Sealed {
+    /// The new level, with `cause` below it.
     #[doc(hidden)]
-    fn into_context(self) -> private::Context;
+    #[track_caller]
+    fn wrap_cause<E: Error + Send + Sync + 'static>(self, cause: E) -> VError;
+
+    /// The new level, with no cause.
+    #[doc(hidden)]
+    #[track_caller]
+    fn alone(self) -> VError;
 }
 
 mod sealed {
     pub trait Sealed {}
 }
 
-#[doc(hidden)]
-pub mod private {
-    /// What a context is made of.
-    pub enum Context {
-        Message(super::Message),
-        Builder(super::Builder<super::NoCause>),
-    }
-}
-
 impl<M: Into<Message>> sealed::Sealed for M {}
 
 impl<M: Into<Message>> IntoContext for M {
+    #[track_caller]
     #[inline]
-    fn into_context(self) -> private::Context {
-        private::Context::Message(self.into())
+    fn wrap_cause<E: Error + Send + Sync + 'static>(self, cause: E) -> VError {
+        VError::wrap(cause, self)
+    }
+
+    #[track_caller]
+    #[inline]
+    fn alone(self) -> VError {
+        VError::new(self)
     }
 }
 
 impl sealed::Sealed for Builder<NoCause> {}
 
 impl IntoContext for Builder<NoCause> {
-    #[inline]
-    fn into_context(self) -> private::Context {
-        private::Context::Builder(self)
-    }
-}
-
-impl private::Context {
-    /// The new level, with `cause` below it.
     #[track_caller]
     #[inline]
-    fn wrap<E: Error + Send + Sync + 'static>(self, cause: E) -> VError {
-        match self {
-            private::Context::Message(message) => VError::wrap(cause, message),
-            private::Context::Builder(builder) => {
-                let location = Location::caller(std::panic::Location::caller());
-                builder
-                    .with_sources::<crate::builder::WithCause>(Sources::Cause(Cause::new(cause)))
-                    .build_at(location)
-            }
-        }
+    fn wrap_cause<E: Error + Send + Sync + 'static>(self, cause: E) -> VError {
+        let location = Location::caller(std::panic::Location::caller());
+        self.with_sources::<crate::builder::WithCause>(Sources::cause(cause))
+            .build_at(location)
     }
 
-    /// The new level, with no cause.
     #[track_caller]
     #[inline]
     fn alone(self) -> VError {
-        match self {
-            private::Context::Message(message) => VError::new(message),
-            private::Context::Builder(builder) => builder.build(),
-        }
+        self.build()
     }
 }
 
@@ -131,7 +118,7 @@ impl<T, E: Error + Send + Sync + 'static> ResultExt<T> for Result<T, E> {
     fn context(self, context: impl IntoContext) -> Result<T, VError> {
         match self {
             Ok(value) => Ok(value),
-            Err(error) => Err(context.into_context().wrap(error)),
+            Err(error) => Err(context.wrap_cause(error)),
         }
     }
 
@@ -140,7 +127,7 @@ impl<T, E: Error + Send + Sync + 'static> ResultExt<T> for Result<T, E> {
     fn with_context<C: IntoContext, F: FnOnce() -> C>(self, f: F) -> Result<T, VError> {
         match self {
             Ok(value) => Ok(value),
-            Err(error) => Err(f().into_context().wrap(error)),
+            Err(error) => Err(f().wrap_cause(error)),
         }
     }
 }
@@ -174,7 +161,7 @@ impl<T> OptionExt<T> for Option<T> {
     fn context(self, context: impl IntoContext) -> Result<T, VError> {
         match self {
             Some(value) => Ok(value),
-            None => Err(context.into_context().alone()),
+            None => Err(context.alone()),
         }
     }
 
@@ -183,7 +170,7 @@ impl<T> OptionExt<T> for Option<T> {
     fn with_context<C: IntoContext, F: FnOnce() -> C>(self, f: F) -> Result<T, VError> {
         match self {
             Some(value) => Ok(value),
-            None => Err(f().into_context().alone()),
+            None => Err(f().alone()),
         }
     }
 }

@@ -151,18 +151,23 @@ impl<'a> fmt::Debug for StructView<'a> {
                     &format_args!("… {more} more levels (the report, {{:?}}, shows them all)"),
                 );
             }
-            Sources::Cause(crate::error::Cause::VError(cause)) => {
+            Sources::VError(cause) => {
                 s.field("cause", &below(cause));
             }
-            Sources::Cause(cause) => {
-                let error = cause.as_error();
-                s.field(
-                    "cause",
-                    &ForeignDebug {
-                        name: cause.foreign_name().unwrap_or(crate::chain::FOREIGN_NAME),
-                        error,
-                    },
-                );
+            Sources::Io(_) | Sources::Foreign(_) => {
+                if let Some(error) = v.0.sources.single() {
+                    s.field(
+                        "cause",
+                        &ForeignDebug {
+                            name: v
+                                .0
+                                .sources
+                                .foreign_name()
+                                .unwrap_or(crate::chain::FOREIGN_NAME),
+                            error,
+                        },
+                    );
+                }
             }
             Sources::Multi(errors) => {
                 s.field(

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::error::Error;
 
 use crate::chain::{Level, levels};
-use crate::error::{Cause, Inner, Sources, VError};
+use crate::error::{Extra, Inner, Sources, VError};
 use crate::info::Info;
 
 /// What a client may see of `err`: the chain down to, and including, the first level
@@ -63,28 +63,28 @@ pub fn public_view(err: &(dyn Error + 'static)) -> VError {
 /// One level as a client may see it, above `below`.
 fn public_level(level: Level<'_>, below: Option<VError>) -> VError {
     let mut inner = empty();
-    inner.name = Cow::Owned(level.name.to_owned());
     inner.short = Cow::Owned(level.text().into_owned());
+    let mut info = Info::new();
     if let Some(verror) = level.verror() {
-        inner.info = verror.own_info().without_sensitive();
+        info = verror.own_info().without_sensitive();
         inner.skip_cause_message = verror.skips_cause_message();
     }
     if let Some(below) = below {
-        inner.sources = Sources::Cause(Cause::VError(below));
+        inner.sources = Sources::VError(below);
         inner.drop_depth = inner.sources.below().drop_depth;
     }
+    let name = inner.sources.name_to_keep(level.name.to_owned());
+    inner.extra = Extra::new(name, info, None);
     VError::from_inner(inner)
 }
 
 fn empty() -> Inner {
     Inner {
-        name: Cow::Borrowed(VError::DEFAULT_NAME),
         short: Cow::Borrowed(""),
-        info: Info::new(),
         skip_cause_message: false,
         sources: Sources::None,
         location: None,
-        backtrace: None,
+        extra: None,
         transparent: false,
         backtrace_below: false,
         drop_depth: 0,

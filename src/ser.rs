@@ -11,7 +11,7 @@ use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 use crate::backtrace::Backtrace;
 use crate::chain::{KnownText, Level};
-use crate::error::{Cause, Inner, Sources, VError};
+use crate::error::{Extra, Inner, Sources, VError};
 use crate::info::Info;
 use crate::location::Location;
 
@@ -388,26 +388,18 @@ impl<'de> Deserialize<'de> for VError {
             .mark_sensitive(wire.sensitive.iter().map(String::as_str));
         let sources = match (wire.errors, wire.cause) {
             (Some(errors), _) => Sources::Multi(errors.into()),
-            (None, Some(cause)) => Sources::Cause(Cause::VError(cause)),
+            (None, Some(cause)) => Sources::VError(cause),
             (None, None) => Sources::None,
         };
         let below = sources.below();
-        let backtrace = wire
-            .backtrace
-            .map(|text| Box::new(Backtrace::from_text(text)));
+        let backtrace = wire.backtrace.map(Backtrace::from_text);
+        let name = sources.name_to_keep(wire.name);
         Ok(VError::from_inner(Inner {
-            // The default names, read a million times in a wide MultiError, cost nothing.
-            name: match wire.name.as_str() {
-                VError::DEFAULT_NAME => Cow::Borrowed(VError::DEFAULT_NAME),
-                VError::MULTI_NAME => Cow::Borrowed(VError::MULTI_NAME),
-                _ => Cow::Owned(wire.name),
-            },
             short: Cow::Owned(wire.short_message.or(wire.message).unwrap_or_default()),
-            info: wire.info,
             skip_cause_message: wire.skip_cause_message,
             backtrace_below: backtrace.is_some() || below.backtrace,
             drop_depth: below.drop_depth,
-            backtrace,
+            extra: Extra::new(name, wire.info, backtrace),
             sources,
             location: wire.location.map(Location::text),
             transparent: false,

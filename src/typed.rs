@@ -10,7 +10,7 @@ use serde::ser::{self, Impossible, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::VError;
-use crate::error::Cause;
+use crate::error::Sources;
 use crate::info::{self, Info};
 use crate::location::Location;
 
@@ -55,11 +55,12 @@ impl VError {
         let Captured { name, info } = error
             .serialize(Capture)
             .unwrap_or_else(|_| Captured::with_value(None, &error));
-        let mut err = VError::from_transparent_cause(Cause::new(error), location);
-        if let Some(name) = name {
-            err.0.name = Cow::Borrowed(name);
+        let mut err = VError::from_transparent_cause(Sources::cause(error), location);
+        if name.is_some() || !info.is_empty() {
+            let extra = err.extra_mut();
+            extra.name = name.map(Cow::Borrowed);
+            extra.info = info;
         }
-        err.0.info = info;
         err
     }
 }

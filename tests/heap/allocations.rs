@@ -63,12 +63,40 @@ pub fn allocations_per_construction() {
     });
     assert_eq!(foreign, 2);
 
+    // What a plain level never has (a name of its own, info, a backtrace) lives in
+    // one side box, made only when needed: a name costs it, fields cost it and their
+    // list (a number's value, a static key: nothing more).
+    let (_, named) = allocations(|| {
+        VError::builder()
+            .name("ConfigError")
+            .message("bad config")
+            .backtrace(false)
+            .build()
+    });
+    assert_eq!(named, 2, "the box and the side box");
+    let (_, with_field) = allocations(|| {
+        VError::builder()
+            .name("ConfigError")
+            .info("line", 7)
+            .message("bad config")
+            .backtrace(false)
+            .build()
+    });
+    assert_eq!(with_field, 3, "the box, the side box and the fields' list");
+
     // `verror!` with a literal (backtraces follow the environment here, so only
     // compare against a builder made the same way, once the environment was read).
     drop(VError::new("reads the environment once"));
     let (_, by_macro) = allocations(|| verror!("plain"));
     let (_, by_new) = allocations(|| VError::new("plain"));
     assert_eq!(by_macro, by_new);
+
+    // The `?` path: a level that stands for an `io::Error` costs what a plain level
+    // does (it answers to its type's name without storing it).
+    let (err, converted) =
+        allocations(|| VError::from(std::io::Error::from(std::io::ErrorKind::NotFound)));
+    assert_eq!(converted, by_new);
+    assert_eq!(err.name(), "io::Error");
 
     // `context` on Ok allocates nothing.
     let (_, ok) = allocations(|| Ok::<u8, std::io::Error>(1).context("never"));
