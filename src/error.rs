@@ -47,9 +47,10 @@ pub struct VError(pub(crate) Box<Inner>);
 /// each wrap, and checked by each drop.
 pub(crate) struct Inner {
     pub(crate) short: Cow<'static, str>,
-    pub(crate) sources: Sources,
     pub(crate) location: Option<Location>,
     pub(crate) extra: Option<Box<Extra>>,
+    /// Last: fields drop in this order, and the cause's drop then ends this one's.
+    pub(crate) sources: Sources,
     pub(crate) skip_cause_message: bool,
     /// This level stands for its foreign cause (made by `From`, the `?` path): it
     /// prints as that error, and `source()` continues below it.
@@ -277,8 +278,12 @@ impl Sources {
             Sources::None => None,
             Sources::VError(verror) => Some(verror),
             // `io::Error::other(verror)` hides the VError from `source()` (it reports
-            // the VError's own source): look inside.
-            Sources::Io(io) => io.get_ref().and_then(|e| e.downcast_ref::<VError>()),
+            // the VError's own source): look inside. (The size, read from the vtable,
+            // rules out most payloads without the type check's call.)
+            Sources::Io(io) => io
+                .get_ref()
+                .filter(|e| std::mem::size_of_val(*e) == std::mem::size_of::<VError>())
+                .and_then(|e| e.downcast_ref::<VError>()),
             // A `VError` inside a foreign error unlinks its own chain when deep.
             Sources::Foreign(foreign) => {
                 return Below {
