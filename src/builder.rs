@@ -277,9 +277,10 @@ fn level(
     wanted: bool,
 ) -> (VError, bool) {
     // The box first: the record's fields are then written straight into it, not
-    // assembled on the stack and copied. The sources are made after it (a cause is
-    // one word until then, the sources three: fewer values kept across the call); the
-    // side box after the record (nothing kept across that call).
+    // assembled on the stack and copied. The sources are made after it (a `VError` or
+    // an `io::Error` cause is one word until then, the sources three: fewer values
+    // kept across the call); the side box after the record (nothing kept across that
+    // call).
     let slot = Box::new_uninit();
     let sources = sources();
     let below = sources.below();

@@ -117,8 +117,8 @@ pub(crate) enum Sources {
 
 /// The children of a MultiError: a boxed slice (one word less than a `Vec`, and every
 /// record pays for the largest of [`Sources`]), dropped out of line, so that every
-/// level's drop does not carry the loop over them (a level above a MultiError unlinks
-/// it anyway, see [`Inner::drop_depth`]).
+/// level's drop does not carry the loop over them (the MultiError's own drop unlinks
+/// them anyway, see [`Inner::drop_depth`]).
 pub(crate) struct Children(Box<[VError]>);
 
 impl std::ops::Deref for Children {
@@ -340,7 +340,7 @@ impl VError {
     }
 
     /// The name a level without one of its own answers to: its kind's.
-    pub(crate) fn implied_name(&self) -> &'static str {
+    fn implied_name(&self) -> &'static str {
         match &self.0.sources {
             Sources::Multi(_) => VError::MULTI_NAME,
             sources if self.0.transparent => {

@@ -21,7 +21,7 @@ pub trait IntoContext: sealed::Sealed {
     /// The new level, with no cause.
     #[doc(hidden)]
     #[track_caller]
-    fn alone(self) -> VError;
+    fn without_cause(self) -> VError;
 }
 
 mod sealed {
@@ -39,7 +39,7 @@ impl<M: Into<Message>> IntoContext for M {
 
     #[track_caller]
     #[inline]
-    fn alone(self) -> VError {
+    fn without_cause(self) -> VError {
         VError::new(self)
     }
 }
@@ -57,7 +57,7 @@ impl IntoContext for Builder<NoCause> {
 
     #[track_caller]
     #[inline]
-    fn alone(self) -> VError {
+    fn without_cause(self) -> VError {
         self.build()
     }
 }
@@ -161,7 +161,7 @@ impl<T> OptionExt<T> for Option<T> {
     fn context(self, context: impl IntoContext) -> Result<T, VError> {
         match self {
             Some(value) => Ok(value),
-            None => Err(context.alone()),
+            None => Err(context.without_cause()),
         }
     }
 
@@ -170,7 +170,7 @@ impl<T> OptionExt<T> for Option<T> {
     fn with_context<C: IntoContext, F: FnOnce() -> C>(self, f: F) -> Result<T, VError> {
         match self {
             Some(value) => Ok(value),
-            None => Err(f().alone()),
+            None => Err(f().without_cause()),
         }
     }
 }
