@@ -71,7 +71,8 @@ pub(crate) struct Extra {
     /// to the name its kind implies ([`VError::name`]).
     pub(crate) name: Option<Cow<'static, str>>,
     pub(crate) info: Info,
-    pub(crate) backtrace: Option<Backtrace>,
+    /// Boxed: a name and fields, the usual contents, keep the side box at 56 bytes.
+    pub(crate) backtrace: Option<Box<Backtrace>>,
 }
 
 impl Extra {
@@ -87,7 +88,7 @@ impl Extra {
             Some(Box::new(Extra {
                 name,
                 info,
-                backtrace,
+                backtrace: backtrace.map(Box::new),
             }))
         }
     }
@@ -436,7 +437,7 @@ impl VError {
     /// most one, at the level where it was first captured; see
     /// [`find_backtrace`](crate::find_backtrace) for a search down the chain.
     pub fn backtrace(&self) -> Option<&Backtrace> {
-        self.extra().and_then(|extra| extra.backtrace.as_ref())
+        self.extra().and_then(|extra| extra.backtrace.as_deref())
     }
 
     /// Where this error was created (`#[track_caller]`), or the location read back from
@@ -568,6 +569,14 @@ mod tests {
     #[test]
     fn the_record_is_ten_words() {
         assert_eq!(std::mem::size_of::<super::Inner>(), 80);
+    }
+
+    /// The side box of a level with a name and fields (the usual contents) is seven
+    /// words: a backtrace, rare, is boxed apart.
+    #[cfg(target_pointer_width = "64")]
+    #[test]
+    fn the_side_box_is_seven_words() {
+        assert_eq!(std::mem::size_of::<super::Extra>(), 56);
     }
 
     /// A drop goes down field by field through at most `SHALLOW` levels: past them a
