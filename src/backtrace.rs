@@ -13,9 +13,12 @@ use std::sync::atomic::{AtomicU8, Ordering};
 /// backtrace is printed or serialized. A backtrace read back from JSON is kept as text.
 ///
 /// Capture follows the standard library's rules: `RUST_LIB_BACKTRACE`, or else
-/// `RUST_BACKTRACE`, set to anything but `0` enables it (read once per process).
+/// `RUST_BACKTRACE`, set to anything but `0` enables it (read once per process). Where
+/// enabled, a chain's first `VError` (one made over no cause or over a foreign error)
+/// captures one; a level over a `VError` never does, as anyhow's `context` does not.
 /// [`Backtrace::set_enabled`] overrides the environment for the whole process, and
-/// [`Builder::backtrace`](crate::Builder::backtrace) forces it on or off per error.
+/// [`Builder::backtrace`](crate::Builder::backtrace) forces it on or off per error (on
+/// a chain that holds none yet).
 ///
 /// ```
 /// let err = verror::VError::builder().message("with a trace").backtrace(true).build();
@@ -57,7 +60,7 @@ fn read_env() -> bool {
 }
 
 impl Backtrace {
-    /// Whether errors built from now on capture a backtrace, for the whole process,
+    /// Whether chains started from now on capture a backtrace, for the whole process,
     /// in place of what `RUST_LIB_BACKTRACE` and `RUST_BACKTRACE` say.
     ///
     /// A program that wants its panics' backtraces (`RUST_BACKTRACE=1`) without one

@@ -29,7 +29,6 @@ use serde_json::Value;
 use crate::chain::{KnownText, Level};
 use crate::error::{Extra, Inner, Sources, VError};
 use crate::info::Info;
-use crate::location::Location;
 
 /// The budget of a serialization that sets none: far above any ordinary error.
 pub(crate) const DEFAULT_MAX_BYTES: usize = 1 << 20;
@@ -148,101 +147,144 @@ fn with_cut_marker(text: &str, keep: usize) -> String {
 
 // ---- the quick check: does the chain fit as it is? --------------------------------------
 
-/// Whether the chain under `root` certainly fits `limits` as it is (every string short
+/// When the chain under `root` certainly fits `limits` as it is (every string short
 /// enough, every list short enough, nesting and an upper bound of the size within the
-/// budget): then fitting would change nothing, and the chain is written directly. The
-/// first level whose text needs formatting is kept in `known`, for the writer.
-pub(crate) fn fits_as_is<'a>(root: Level<'a>, limits: &Limits, known: &mut KnownText<'a>) -> bool {
-    let mut size = 16;
+/// budget), its JSON's length when no string needs escaping (what the JSON writer
+/// reserves); then fitting would change nothing, and the chain is written directly.
+/// `None` when it may not fit. The first level whose text needs formatting is kept in
+/// `known`, for the writer.
+pub(crate) fn fits_as_is<'a>(
+    root: Level<'a>,
+    limits: &Limits,
+    known: &mut KnownText<'a>,
+) -> Option<usize> {
+    // `bound`: at most what the JSON takes (every byte escaped); `len`: what it takes
+    // when nothing needs escaping.
+    let (mut bound, mut len) = (16, ROOT_LEN);
     // A plain chain is followed in place; only MultiErrors' children wait in a list.
     let mut next = Some((root, 1usize));
     let mut pending = Vec::new();
     while let Some((level, depth)) = next.take().or_else(|| pending.pop()) {
         // A level, its info map and a scalar value: two more nestings.
         if depth + 2 > limits.max_nesting {
-            return false;
+            return None;
         }
-        size += 96 + json_len_bound(level.name.len());
+        // Braces, the keys of `name`, `short_message` and `cause`, quotes and commas.
+        bound += 96 + json_len_bound(level.name.len());
+        len += LEVEL_LEN + level.name.len();
         let text_len = known.measure(level);
         if text_len > limits.max_string || level.name.len() > limits.max_string {
-            return false;
+            return None;
         }
-        // Twice: `short_message`, and its share of the root's `message`.
-        size += 2 * json_len_bound(text_len);
+        // Twice: `short_message`, and its share of the root's `message` (with `": "`).
+        bound += 2 * json_len_bound(text_len);
+        len += 2 * text_len + 2;
         if let Some(verror) = level.verror() {
             if let Some(location) = verror.location() {
-                let len = location.text_len();
-                if len > limits.max_string {
-                    return false;
+                let text_len = location.text_len();
+                if text_len > limits.max_string {
+                    return None;
                 }
-                size += 16 + json_len_bound(len);
+                bound += 16 + json_len_bound(text_len);
+                len += 14 + text_len;
             }
             if limits.backtraces
                 && let Some(backtrace) = verror.backtrace()
             {
-                let len = backtrace.as_str().len();
-                if len > limits.max_backtrace {
-                    return false;
+                let text_len = backtrace.as_str().len();
+                if text_len > limits.max_backtrace {
+                    return None;
                 }
-                size += 16 + json_len_bound(len);
+                bound += 16 + json_len_bound(text_len);
+                len += 15 + text_len;
             }
             let info = verror.own_info();
             if info.len() > MAX_ITEMS {
-                return false;
+                return None;
+            }
+            if !info.is_empty() {
+                // `"info":{}`, and `"sensitive":[..]` if need be.
+                len += 9;
             }
             for (key, value) in info.iter_for(limits.reveal_sensitive) {
                 if key.len() > limits.max_string {
-                    return false;
+                    return None;
                 }
-                size += 4 + json_len_bound(key.len()) + json_len_bound(key.len());
-                match value_bound(value, limits.max_nesting - depth - 1, limits) {
-                    Some(bound) => size += bound,
-                    None => return false,
-                }
+                bound += 4 + json_len_bound(key.len()) + json_len_bound(key.len());
+                len += 4 + key.len();
+                let size = value_size(value, limits.max_nesting - depth - 1, limits)?;
+                bound += size.bound;
+                len += size.len;
             }
             if verror.is_multi() {
                 let errors = verror.errors();
                 if errors.len() > MAX_ITEMS {
-                    return false;
+                    return None;
                 }
+                len += 11;
                 pending.extend(errors.iter().map(|e| (Level::new(e, None), depth + 2)));
                 continue;
             }
         }
-        if size > limits.available() {
-            return false;
+        if bound > limits.available() {
+            return None;
         }
         next = level.cause().map(|cause| (cause, depth + 1));
     }
-    size <= limits.available()
+    (bound <= limits.available()).then_some(len)
 }
 
-/// An upper bound of a value's JSON size, or `None` when fitting would change it.
-fn value_bound(value: &Value, room: usize, limits: &Limits) -> Option<usize> {
+/// The bytes of a level's fixed part: `{"name":"","short_message":""}`, and the
+/// `,"cause":` that leads to it.
+const LEVEL_LEN: usize = 40;
+/// The bytes the root adds: `,"message":""`, and a little room.
+const ROOT_LEN: usize = 16;
+
+/// An upper bound of a value's JSON size (`bound`), and its size when no string in it
+/// needs escaping (`len`, a close estimate: numbers count as 8 bytes).
+struct Size {
+    bound: usize,
+    len: usize,
+}
+
+/// The [`Size`] of a value, or `None` when fitting would change it.
+fn value_size(value: &Value, room: usize, limits: &Limits) -> Option<Size> {
     match value {
-        Value::String(text) => {
-            (text.len() <= limits.max_string).then(|| json_len_bound(text.len()))
-        }
+        Value::String(text) => (text.len() <= limits.max_string).then(|| Size {
+            bound: json_len_bound(text.len()),
+            len: text.len() + 2,
+        }),
         Value::Array(items) => {
             if room == 0 || items.len() > MAX_ITEMS {
                 return None;
             }
-            items.iter().try_fold(2, |sum, item| {
-                Some(sum + 1 + value_bound(item, room - 1, limits)?)
-            })
+            items
+                .iter()
+                .try_fold(Size { bound: 2, len: 2 }, |sum, item| {
+                    let item = value_size(item, room - 1, limits)?;
+                    Some(Size {
+                        bound: sum.bound + 1 + item.bound,
+                        len: sum.len + 1 + item.len,
+                    })
+                })
         }
         Value::Object(map) => {
             if room == 0 || map.len() > MAX_ITEMS {
                 return None;
             }
-            map.iter().try_fold(2, |sum, (key, item)| {
-                if key.len() > limits.max_string {
-                    return None;
-                }
-                Some(sum + 2 + json_len_bound(key.len()) + value_bound(item, room - 1, limits)?)
-            })
+            map.iter()
+                .try_fold(Size { bound: 2, len: 2 }, |sum, (key, item)| {
+                    if key.len() > limits.max_string {
+                        return None;
+                    }
+                    let item = value_size(item, room - 1, limits)?;
+                    Some(Size {
+                        bound: sum.bound + 2 + json_len_bound(key.len()) + item.bound,
+                        len: sum.len + 4 + key.len() + item.len,
+                    })
+                })
         }
-        _ => Some(24),
+        _ => Some(Size { bound: 24, len: 8 }),
     }
 }
 
@@ -663,7 +705,7 @@ fn build(nodes: Vec<Fitted>) -> VError {
         let name = sources.name_to_keep(node.name);
         built[index] = Some(VError::from_inner(Inner {
             short: Cow::Owned(node.short),
-            location: node.location.map(Location::text),
+            location: None,
             skip_cause_message: node.skip_cause_message,
             transparent: false,
             backtrace_below: node.backtrace.is_some() || below.backtrace,
@@ -672,6 +714,7 @@ fn build(nodes: Vec<Fitted>) -> VError {
                 name,
                 node.info,
                 node.backtrace.map(crate::Backtrace::from_text),
+                node.location.map(String::into_boxed_str),
             ),
             sources,
         }));

@@ -1,6 +1,7 @@
 //! Building a `VError`: the full set of options, and the message type the
 //! constructors take.
 
+use std::any::TypeId;
 use std::borrow::Cow;
 use std::error::Error;
 use std::fmt;
@@ -10,9 +11,9 @@ use std::panic;
 use serde::Serialize;
 
 use crate::backtrace::{self, Backtrace};
-use crate::error::{Extra, Inner, Sources, VError};
+use crate::error::{Below, Extra, Inner, Sources, VError};
 use crate::info::{self, Info};
-use crate::location::Location;
+use crate::location::Caller;
 
 /// A message for a new error: a `&'static str` (stored without allocating), a
 /// `String`, or `format_args!(..)` (stored without allocating when it has no
@@ -218,8 +219,9 @@ impl<S> Builder<S> {
         self
     }
 
-    /// Forces a backtrace on (`true`) or off (`false`), whatever the environment says.
-    /// Wrapping an error whose chain already holds a backtrace never captures another.
+    /// Forces a backtrace on (`true`) or off (`false`), whatever the environment says
+    /// (which decides only at a chain's first level: see [`Backtrace`]). Wrapping an
+    /// error whose chain already holds a backtrace never captures another.
     pub fn backtrace(mut self, capture: bool) -> Builder<S> {
         self.backtrace = if capture {
             BacktracePolicy::Always
@@ -233,13 +235,17 @@ impl<S> Builder<S> {
     #[track_caller]
     #[must_use]
     pub fn build(self) -> VError {
-        let location = Location::caller(panic::Location::caller());
+        let location = panic::Location::caller();
         self.build_at(location)
     }
 
-    pub(crate) fn build_at(self, location: Location) -> VError {
+    pub(crate) fn build_at(self, location: Caller) -> VError {
         let wanted = match self.backtrace {
-            BacktracePolicy::Env => backtrace::enabled_by_env(),
+            // As for `wrap`: the chain's first level decides.
+            BacktracePolicy::Env => {
+                !matches!(self.sources, Sources::VError(_) | Sources::Multi(_))
+                    && backtrace::enabled_by_env()
+            }
             BacktracePolicy::Always => true,
             BacktracePolicy::Never => false,
         };
@@ -252,15 +258,11 @@ impl<S> Builder<S> {
             _ => Cow::Borrowed(""),
         };
         let sources = self.sources;
-        let (mut err, capture) = level(
-            self.message.unwrap_or(default_message),
-            || sources,
-            location,
-            wanted,
-        );
+        let short = self.message.unwrap_or(default_message);
+        let (mut err, capture) = level(short, || sources, location, wanted);
         let mut info = self.info;
         record_spans(err.starts_chain(), &mut info);
-        err.0.extra = Extra::new(self.name, info, capture.then(Backtrace::capture));
+        err.0.extra = Extra::new(self.name, info, capture.then(Backtrace::capture), None);
         err.0.skip_cause_message = self.skip_cause_message;
         err
     }
@@ -273,7 +275,7 @@ impl<S> Builder<S> {
 fn level(
     short: Cow<'static, str>,
     sources: impl FnOnce() -> Sources,
-    location: Location,
+    location: Caller,
     wanted: bool,
 ) -> (VError, bool) {
     // The box first: the record's fields are then written straight into it, not
@@ -292,7 +294,7 @@ fn level(
             sources,
             location: Some(location),
             extra: None,
-            backtrace_below: below.backtrace || capture,
+            backtrace_below: below.backtrace || wanted,
             drop_depth: below.drop_depth,
             skip_cause_message: false,
             transparent: false,
@@ -304,11 +306,7 @@ fn level(
 /// A level with a message and maybe a cause, nothing else (`new`, `wrap`, `?`): its
 /// side box, rare, is made out of line.
 #[inline(always)]
-fn plain(
-    short: Cow<'static, str>,
-    sources: impl FnOnce() -> Sources,
-    location: Location,
-) -> VError {
+fn plain(short: Cow<'static, str>, sources: impl FnOnce() -> Sources, location: Caller) -> VError {
     let (mut err, capture) = level(short, sources, location, backtrace::enabled_by_env());
     if capture || cfg!(feature = "tracing") {
         err.0.extra = plain_side_box(capture, err.starts_chain());
@@ -316,11 +314,43 @@ fn plain(
     err
 }
 
+/// A level over a `VError` cause, with a message (`wrap`, `context`): the chain below
+/// decided on a backtrace at its first level, so there is nothing to decide but the
+/// flags it passes up.
+#[inline(always)]
+fn over(cause: VError, short: Cow<'static, str>, location: Caller) -> VError {
+    let slot = Box::new_uninit();
+    let below = Below::of(&cause);
+    VError(Box::write(
+        slot,
+        Inner {
+            short,
+            sources: Sources::VError(cause),
+            location: Some(location),
+            extra: None,
+            backtrace_below: below.backtrace,
+            drop_depth: below.drop_depth,
+            skip_cause_message: false,
+            transparent: false,
+        },
+    ))
+}
+
+/// A level over any other cause, with a message (kept out of the callers' line).
+#[inline(never)]
+fn wrap_foreign<E: Error + Send + Sync + 'static>(
+    cause: E,
+    message: Message,
+    location: Caller,
+) -> VError {
+    plain(message.0, || Sources::cause(cause), location)
+}
+
 #[inline(never)]
 fn plain_side_box(capture: bool, first: bool) -> Option<Box<Extra>> {
     let mut info = Info::new();
     record_spans(first, &mut info);
-    Extra::new(None, info, capture.then(Backtrace::capture))
+    Extra::new(None, info, capture.then(Backtrace::capture), None)
 }
 
 /// With the `tracing` feature and the layer's `spans_in_errors` on: an error made inside spans
@@ -349,7 +379,7 @@ impl VError {
     pub fn new(message: impl Into<Message>) -> VError {
         // What `Builder::default().message(message).build()` makes, without moving a
         // builder through three calls: this is every `verror!`'s path.
-        let location = Location::caller(panic::Location::caller());
+        let location = panic::Location::caller();
         plain(message.into().0, || Sources::None, location)
     }
 
@@ -364,9 +394,17 @@ impl VError {
     #[inline]
     pub fn wrap<E: Error + Send + Sync + 'static>(cause: E, message: impl Into<Message>) -> VError {
         // As `Builder::default().cause(cause).message(message).build()`, directly: the
-        // path of `context` and `with_context`.
-        let location = Location::caller(panic::Location::caller());
-        plain(message.into().0, || Sources::cause(cause), location)
+        // path of `context` and `with_context`. Which arm is taken is known where `E`
+        // is: a `VError` cause takes the short one, inlined.
+        let location = panic::Location::caller();
+        if TypeId::of::<E>() != TypeId::of::<VError>() {
+            return wrap_foreign(cause, message.into(), location);
+        }
+        match Sources::cause(cause) {
+            Sources::VError(cause) => over(cause, message.into().0, location),
+            // Not taken: `E` is `VError`.
+            sources => plain(message.into().0, || sources, location),
+        }
     }
 
     /// A `VError` that stands for `error` (what `?` makes through `From`): it prints as
@@ -375,14 +413,14 @@ impl VError {
     /// `VError` is returned as it is.
     #[track_caller]
     pub(crate) fn transparent<E: Error + Send + Sync + 'static>(error: E) -> VError {
-        let location = Location::caller(panic::Location::caller());
+        let location = panic::Location::caller();
         match Sources::cause(error) {
             Sources::VError(verror) => verror,
             cause => VError::from_transparent_cause(cause, location),
         }
     }
 
-    pub(crate) fn from_transparent_cause(cause: Sources, location: Location) -> VError {
+    pub(crate) fn from_transparent_cause(cause: Sources, location: Caller) -> VError {
         let mut err = plain(Cow::Borrowed(""), || cause, location);
         err.0.transparent = true;
         err

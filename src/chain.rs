@@ -76,6 +76,12 @@ impl<'a> Level<'a> {
         self.verror
     }
 
+    /// Whether the name needs no escaping in JSON: one a level's kind implies or a
+    /// Rust type's, not one set by the builder or read back.
+    pub(crate) fn name_is_plain(&self) -> bool {
+        self.verror.is_none_or(|verror| !verror.has_own_name())
+    }
+
     /// The level below, named from what this level recorded about it.
     #[inline]
     pub(crate) fn cause(&self) -> Option<Level<'a>> {
@@ -100,7 +106,7 @@ impl<'a> Level<'a> {
             Some(verror) if verror.held().is_none() => verror.short_message().len(),
             _ => {
                 let mut counter = Counter(0);
-                let _ = write!(counter, "{}", self.own_text());
+                self.write_own_text(&mut counter);
                 counter.0
             }
         }
@@ -147,7 +153,7 @@ impl<'a> KnownText<'a> {
             len: 0,
             whole: true,
         };
-        let _ = write!(capture, "{}", level.own_text());
+        level.write_own_text(&mut capture);
         let (len, whole) = (capture.len, capture.whole);
         if whole {
             self.level = Some(level.error);
@@ -186,20 +192,76 @@ impl fmt::Write for Capture<'_> {
     }
 }
 
-/// A level's own message as `Display` (see [`Level::own_text`]): the error's own
-/// `Display` runs with the caller's formatter, so a serializer's `collect_str` takes
-/// one trip through the formatting machinery, not two.
+/// A level's own message as `Display` (see [`Level::own_text`]), for a serializer's
+/// `collect_str`.
 pub(crate) struct OwnText<'a>(Level<'a>);
 
 impl fmt::Display for OwnText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.verror() {
-            Some(verror) => match verror.held() {
-                Some(held) => fmt::Display::fmt(held, f),
-                None => f.write_str(verror.short_message()),
-            },
-            None => fmt::Display::fmt(self.0.error, f),
+        match self.0.own() {
+            Ok(text) => f.write_str(text),
+            Err(display) => write_display(f, display),
         }
+    }
+}
+
+impl<'a> Level<'a> {
+    /// [`own_text`](Level::own_text): the short message of a plain `VError` level, or
+    /// the `Display` that writes it (the error a level made by `?` holds, a foreign
+    /// error).
+    pub(crate) fn own(&self) -> Result<&'a str, &'a dyn fmt::Display> {
+        match self.verror() {
+            Some(verror) => match verror.held() {
+                Some(held) => Err(held),
+                None => Ok(verror.short_message()),
+            },
+            None => Err(self.error),
+        }
+    }
+
+    /// Writes [`own_text`](Level::own_text) to `out`, a writer that takes all it is
+    /// given: a `Display` that fails on its own only ends its text there.
+    pub(crate) fn write_own_text(&self, out: &mut impl fmt::Write) {
+        match self.own() {
+            Ok(text) => {
+                let _ = out.write_str(text);
+            }
+            Err(display) => {
+                let _ = write!(out, "{display}");
+            }
+        }
+    }
+}
+
+/// `value`'s `Display` as a string, as [`write_display`] writes it (`to_string` panics
+/// where a `Display` fails on its own).
+pub(crate) fn display_string(value: &dyn fmt::Display) -> String {
+    let mut text = String::new();
+    let _ = write_display(&mut text, value);
+    text
+}
+
+/// Writes `value`'s `Display` to `out`. A `Display` that fails on its own (while `out`
+/// took all it was given: a foreign error's broken `Display`) only ends its text there,
+/// so that no rendering of a chain fails, nor panics, because of one; a failure of
+/// `out` is passed on.
+pub(crate) fn write_display(out: &mut dyn fmt::Write, value: &dyn fmt::Display) -> fmt::Result {
+    /// Tells `out`'s failures from the value's.
+    struct Watched<'o> {
+        out: &'o mut dyn fmt::Write,
+        failed: bool,
+    }
+
+    impl fmt::Write for Watched<'_> {
+        fn write_str(&mut self, text: &str) -> fmt::Result {
+            self.out.write_str(text).inspect_err(|_| self.failed = true)
+        }
+    }
+
+    let mut watched = Watched { out, failed: false };
+    match write!(watched, "{value}") {
+        Err(error) if watched.failed => Err(error),
+        _ => Ok(()),
     }
 }
 

@@ -67,7 +67,7 @@ impl From<Box<dyn std::error::Error + Send + Sync + 'static>> for VError {
     /// name `Error` unless it is an `io::Error`.
     #[track_caller]
     fn from(error: Box<dyn std::error::Error + Send + Sync + 'static>) -> VError {
-        let location = crate::Location::caller(std::panic::Location::caller());
+        let location = std::panic::Location::caller();
         match crate::error::Sources::boxed(error) {
             crate::error::Sources::VError(verror) => verror,
             cause => VError::from_transparent_cause(cause, location),

@@ -5,7 +5,7 @@ use std::error::Error;
 
 use crate::backtrace::Backtrace;
 use crate::info::Info;
-use crate::location::Location;
+use crate::location::{Caller, Location};
 
 /// A rich error: a name, a short message, structured info fields, where it was
 /// created, and the causes beneath it (one cause, or the children of a MultiError).
@@ -47,7 +47,9 @@ pub struct VError(pub(crate) Box<Inner>);
 /// each wrap, and checked by each drop.
 pub(crate) struct Inner {
     pub(crate) short: Cow<'static, str>,
-    pub(crate) location: Option<Location>,
+    /// Where it was made; `None` for a level read back from JSON, whose location's
+    /// text, if it had one, is in the side box.
+    pub(crate) location: Option<Caller>,
     pub(crate) extra: Option<Box<Extra>>,
     /// Last: fields drop in this order, and the cause's drop then ends this one's.
     pub(crate) sources: Sources,
@@ -58,9 +60,9 @@ pub(crate) struct Inner {
     /// This level or one below holds a backtrace, so a new level above captures none
     /// without walking the chain (wrapping stays O(1) at any depth).
     pub(crate) backtrace_below: bool,
-    /// How many `VError` levels dropping this one goes down through, field by field,
-    /// before one that unlinks its own chain: at most [`SHALLOW`], else [`DEEP`] and
-    /// this level unlinks the chain below it ([`Sources::below`]).
+    /// How many `VError` levels lie below this one, counted up to [`DEEP`] (a
+    /// MultiError counts as `DEEP`): past [`SHALLOW`], this level's drop unlinks the
+    /// chain below it ([`Sources::below`]).
     pub(crate) drop_depth: u8,
 }
 
@@ -71,8 +73,10 @@ pub(crate) struct Extra {
     /// to the name its kind implies ([`VError::name`]).
     pub(crate) name: Option<Cow<'static, str>>,
     pub(crate) info: Info,
-    /// Boxed: a name and fields, the usual contents, keep the side box at 56 bytes.
+    /// Boxed: a name and fields, the usual contents, keep the side box small.
     pub(crate) backtrace: Option<Box<Backtrace>>,
+    /// The location of a level read back from JSON, as it was written.
+    pub(crate) location: Option<Box<str>>,
 }
 
 impl Extra {
@@ -81,14 +85,16 @@ impl Extra {
         name: Option<Cow<'static, str>>,
         info: Info,
         backtrace: Option<Backtrace>,
+        location: Option<Box<str>>,
     ) -> Option<Box<Extra>> {
-        if name.is_none() && info.is_empty() && backtrace.is_none() {
+        if name.is_none() && info.is_empty() && backtrace.is_none() && location.is_none() {
             None
         } else {
             Some(Box::new(Extra {
                 name,
                 info,
                 backtrace: backtrace.map(Box::new),
+                location,
             }))
         }
     }
@@ -97,7 +103,7 @@ impl Extra {
 /// The deepest a level's drop goes down through the levels below it field by field:
 /// the everyday chains, a few levels deep, drop with no unlinking at all.
 const SHALLOW: u8 = 16;
-/// A level whose drop unlinks the chain below it.
+/// The most [`Inner::drop_depth`] counts (and what a MultiError counts as).
 const DEEP: u8 = u8::MAX;
 
 /// What lies beneath one level: nothing, one cause, or the children of a MultiError.
@@ -304,13 +310,18 @@ impl Sources {
                 backtrace: false,
                 drop_depth: 0,
             },
-            Some(verror) => Below {
-                backtrace: verror.0.backtrace_below,
-                drop_depth: match verror.0.drop_depth {
-                    depth if depth < SHALLOW => depth + 1,
-                    _ => DEEP,
-                },
-            },
+            Some(verror) => Below::of(verror),
+        }
+    }
+}
+
+impl Below {
+    /// What a level over `verror` learns of it.
+    #[inline(always)]
+    pub(crate) fn of(verror: &VError) -> Below {
+        Below {
+            backtrace: verror.0.backtrace_below,
+            drop_depth: verror.0.drop_depth.saturating_add(1),
         }
     }
 }
@@ -338,6 +349,11 @@ impl VError {
             Some(name) => name,
             None => self.implied_name(),
         }
+    }
+
+    /// Whether this level has a name of its own (set by the builder, or read back).
+    pub(crate) fn has_own_name(&self) -> bool {
+        self.extra().is_some_and(|extra| extra.name.is_some())
     }
 
     /// The name a level without one of its own answers to: its kind's.
@@ -447,8 +463,11 @@ impl VError {
     /// let err = verror::VError::new("oops");
     /// assert_eq!(err.location().unwrap().file(), file!());
     /// ```
-    pub fn location(&self) -> Option<&Location> {
-        self.0.location.as_ref()
+    pub fn location(&self) -> Option<Location<'_>> {
+        match self.0.location {
+            Some(caller) => Some(Location::caller(caller)),
+            None => self.extra()?.location.as_deref().map(Location::text),
+        }
     }
 
     /// The deepest error of the chain (this error itself when it has no cause).
@@ -518,7 +537,7 @@ impl Drop for Inner {
         if let Some(extra) = self.extra.take() {
             drop_extra(extra);
         }
-        if self.drop_depth == DEEP {
+        if self.drop_depth > SHALLOW {
             unlink(std::mem::replace(&mut self.sources, Sources::None));
         }
     }
@@ -567,16 +586,16 @@ mod tests {
     /// level never has belongs in the side box).
     #[cfg(target_pointer_width = "64")]
     #[test]
-    fn the_record_is_ten_words() {
-        assert_eq!(std::mem::size_of::<super::Inner>(), 80);
+    fn the_record_is_nine_words() {
+        assert_eq!(std::mem::size_of::<super::Inner>(), 72);
     }
 
-    /// The side box of a level with a name and fields (the usual contents) is seven
+    /// The side box of a level with a name and fields (the usual contents) is nine
     /// words: a backtrace, rare, is boxed apart.
     #[cfg(target_pointer_width = "64")]
     #[test]
-    fn the_side_box_is_seven_words() {
-        assert_eq!(std::mem::size_of::<super::Extra>(), 56);
+    fn the_side_box_is_nine_words() {
+        assert_eq!(std::mem::size_of::<super::Extra>(), 72);
     }
 
     /// A drop goes down field by field through at most `SHALLOW` levels: past them a
@@ -585,14 +604,11 @@ mod tests {
     fn a_level_unlinks_once_the_chain_below_is_deeper_than_shallow() {
         let mut err = VError::new("root");
         assert_eq!(err.0.drop_depth, 0);
-        for depth in 1..=usize::from(SHALLOW) + 2 {
+        for depth in 1..=300usize {
             err = VError::wrap(err, "wrapped");
-            let expected = if depth <= usize::from(SHALLOW) {
-                depth as u8
-            } else {
-                DEEP
-            };
+            let expected = u8::try_from(depth).unwrap_or(DEEP);
             assert_eq!(err.0.drop_depth, expected, "{depth} levels below");
+            assert_eq!(err.0.drop_depth > SHALLOW, depth > usize::from(SHALLOW));
         }
         // An io::Error that holds a VError counts that VError's levels.
         let held = VError::wrap(VError::new("root"), "inside");

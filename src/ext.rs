@@ -6,7 +6,6 @@ use std::error::Error;
 use crate::VError;
 use crate::builder::{Builder, Message, NoCause};
 use crate::error::Sources;
-use crate::location::Location;
 
 /// What [`ResultExt::context`] and [`with_context`](ResultExt::with_context) take: a
 /// message (`&'static str`, `String`, `format_args!(..)`), for a plain level; or a
@@ -50,7 +49,7 @@ impl IntoContext for Builder<NoCause> {
     #[track_caller]
     #[inline]
     fn wrap_cause<E: Error + Send + Sync + 'static>(self, cause: E) -> VError {
-        let location = Location::caller(std::panic::Location::caller());
+        let location = std::panic::Location::caller();
         self.with_sources::<crate::builder::WithCause>(Sources::cause(cause))
             .build_at(location)
     }

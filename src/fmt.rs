@@ -9,7 +9,7 @@
 use std::error::Error;
 use std::fmt::{self, Write};
 
-use crate::chain::{KnownText, Level, levels};
+use crate::chain::{KnownText, Level, display_string, levels};
 use crate::error::{Sources, VError};
 use crate::escape::{Escaped, write_escaped};
 
@@ -18,6 +18,8 @@ struct Segments<'a> {
     out: &'a mut dyn Write,
     separator_due: bool,
     wrote_any: bool,
+    /// `out` failed (a segment's own `Display` failing only ends that segment).
+    failed: bool,
 }
 
 impl Write for Segments<'_> {
@@ -26,17 +28,28 @@ impl Write for Segments<'_> {
             return Ok(());
         }
         if self.separator_due {
-            self.out.write_str(": ")?;
             self.separator_due = false;
+            self.out
+                .write_str(": ")
+                .inspect_err(|_| self.failed = true)?;
         }
         self.wrote_any = true;
-        self.out.write_str(text)
+        self.out.write_str(text).inspect_err(|_| self.failed = true)
     }
 }
 
 impl Segments<'_> {
     fn next_segment(&mut self) {
         self.separator_due = self.wrote_any;
+    }
+
+    /// A segment written by a foreign `Display`: its own failure ends the segment, a
+    /// failure of `out` the message.
+    fn write_display(&mut self, display: &dyn fmt::Display) -> fmt::Result {
+        match write!(self, "{display}") {
+            Err(error) if self.failed => Err(error),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -57,6 +70,7 @@ pub(crate) fn write_message_knowing(
         out,
         separator_due: false,
         wrote_any: false,
+        failed: false,
     };
     for level in crate::chain::chain(err) {
         segments.next_segment();
@@ -65,7 +79,7 @@ pub(crate) fn write_message_knowing(
             Some(verror) => {
                 match (known_text, verror.held()) {
                     (Some(text), _) => segments.write_str(text)?,
-                    (None, Some(held)) => write!(segments, "{held}")?,
+                    (None, Some(held)) => segments.write_display(held)?,
                     (None, None) => segments.write_str(verror.short_message())?,
                 }
                 if verror.skips_cause_message() {
@@ -74,7 +88,7 @@ pub(crate) fn write_message_knowing(
             }
             None => match known_text {
                 Some(text) => segments.write_str(text)?,
-                None => write!(segments, "{level}")?,
+                None => segments.write_display(level)?,
             },
         }
     }
@@ -130,7 +144,7 @@ impl<'a> fmt::Debug for StructView<'a> {
         let mut s = f.debug_struct("VError");
         s.field("name", &v.name());
         match v.held() {
-            Some(held) => s.field("message", &held.to_string()),
+            Some(held) => s.field("message", &display_string(held)),
             None => s.field("message", &v.short_message()),
         };
         s.field("info", v.own_info())
@@ -214,7 +228,7 @@ struct ForeignDebug<'a> {
 impl fmt::Debug for ForeignDebug<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct(self.name)
-            .field("message", &self.error.to_string())
+            .field("message", &display_string(self.error))
             .finish()
     }
 }

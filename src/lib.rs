@@ -120,9 +120,10 @@
 //! # Backtraces
 //!
 //! As for `std::backtrace::Backtrace::capture`: `RUST_LIB_BACKTRACE`, or else
-//! `RUST_BACKTRACE`, set to anything but `0` turns them on. One is captured per chain
-//! (wrapping an error that has one captures none), as bare return addresses; symbols are
-//! resolved the first time it is printed or serialized. [`Backtrace::set_enabled`]
+//! `RUST_BACKTRACE`, set to anything but `0` turns them on. One is captured per chain,
+//! at its first `VError` (wrapping a `VError` captures none, as anyhow's `context`), as
+//! bare return addresses; symbols are resolved the first time it is printed or
+//! serialized. [`Backtrace::set_enabled`]
 //! decides for the whole process in place of the environment, [`Builder::backtrace`] for
 //! one error.
 //!
@@ -146,12 +147,14 @@ mod builder;
 mod chain;
 mod choice;
 mod convert;
+mod de;
 mod error;
 mod escape;
 mod ext;
 mod fmt;
 mod human;
 mod info;
+mod json_text;
 mod location;
 #[cfg(any(feature = "server", feature = "tracing"))]
 mod lock;

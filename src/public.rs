@@ -74,7 +74,7 @@ fn public_level(level: Level<'_>, below: Option<VError>) -> VError {
         inner.drop_depth = inner.sources.below().drop_depth;
     }
     let name = inner.sources.name_to_keep(level.name.to_owned());
-    inner.extra = Extra::new(name, info, None);
+    inner.extra = Extra::new(name, info, None, None);
     VError::from_inner(inner)
 }
 

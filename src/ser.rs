@@ -1,17 +1,14 @@
-//! The JSON shape of an error chain: `Serialize` for any chain, within a size budget
-//! (`budget.rs`), and `Deserialize` back into a `VError`.
+//! The JSON shape of an error chain, within a size budget (`budget.rs`): the fields of
+//! each level decided once ([`Node::write`]), written through serde (`Serialize`, any
+//! format) or as JSON text directly (`json_text.rs`). Reading back is `de.rs`.
 
-use std::borrow::Cow;
 use std::error::Error;
 use std::fmt;
 
-use serde::de::value::MapAccessDeserializer;
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
-use crate::backtrace::Backtrace;
 use crate::chain::{KnownText, Level};
-use crate::error::{Extra, Inner, Sources, VError};
+use crate::error::VError;
 use crate::info::Info;
 use crate::location::Location;
 
@@ -157,29 +154,44 @@ impl<'a> ErrorJson<'a> {
     }
 }
 
-impl Serialize for ErrorJson<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+impl ErrorJson<'_> {
+    /// Hands the root level to `write`, with an estimate of the JSON's length (its bytes
+    /// when no string needs escaping): the chain as it is when it certainly fits the
+    /// budget, else a copy fitted to it (`budget.rs`).
+    pub(crate) fn with_root<R>(&self, write: impl FnOnce(&Node<'_>, usize) -> R) -> R {
         let root = Level::new(self.error, None);
         let limits = self.limits();
         let mut known = KnownText::new();
-        if crate::budget::fits_as_is(root, &limits, &mut known) {
-            Node {
+        if let Some(len) = crate::budget::fits_as_is(root, &limits, &mut known) {
+            return write(
+                &Node {
+                    level: root,
+                    root: true,
+                    options: self.options,
+                    known: &known,
+                },
+                len,
+            );
+        }
+        let fitted = crate::budget::fit(root, &limits);
+        let root = Level::new(&fitted, None);
+        let mut known = KnownText::new();
+        let len = crate::budget::fits_as_is(root, &limits, &mut known).unwrap_or(0);
+        write(
+            &Node {
                 level: root,
                 root: true,
                 options: self.options,
                 known: &known,
-            }
-            .serialize(serializer)
-        } else {
-            let fitted = crate::budget::fit(root, &limits);
-            Node {
-                level: Level::new(&fitted, None),
-                root: true,
-                options: self.options,
-                known: &KnownText::new(),
-            }
-            .serialize(serializer)
-        }
+            },
+            len,
+        )
+    }
+}
+
+impl Serialize for ErrorJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.with_root(|root, _| root.serialize(serializer))
     }
 }
 
@@ -189,13 +201,233 @@ impl Serialize for VError {
     }
 }
 
+/// A field's key, and the text the JSON writer copies before its value (`,"key":`;
+/// the first field of a level goes without the comma).
+#[derive(Clone, Copy)]
+pub(crate) struct Key {
+    pub(crate) name: &'static str,
+    pub(crate) json: &'static str,
+}
+
+macro_rules! keys {
+    ($($key:ident = $name:literal,)*) => {
+        $(const $key: Key = Key { name: $name, json: concat!(",\"", $name, "\":") };)*
+    };
+}
+
+keys! {
+    NAME = "name",
+    MESSAGE = "message",
+    SHORT_MESSAGE = "short_message",
+    INFO = "info",
+    SENSITIVE = "sensitive",
+    LOCATION = "location",
+    SKIP_CAUSE_MESSAGE = "skip_cause_message",
+    ERRORS = "errors",
+    CAUSE = "cause",
+    BACKTRACE = "backtrace",
+}
+
+/// Where the fields of one level go: a serde map (any serde format, `Serialize`), or
+/// JSON text written directly ([`ErrorJson::to_json`]). [`Node::write`] decides which
+/// fields a level has and their order, once for both.
+pub(crate) trait Fields {
+    type Error;
+    fn str(&mut self, key: Key, value: &str) -> Result<(), Self::Error>;
+    /// A string known to need no escaping: a name a level's kind implies, or a Rust
+    /// type's (the JSON writer copies it as it is).
+    fn plain_str(&mut self, key: Key, value: &str) -> Result<(), Self::Error>;
+    /// The whole one-line story of `error`'s chain.
+    fn message(
+        &mut self,
+        key: Key,
+        error: &(dyn Error + 'static),
+        known: &KnownText<'_>,
+    ) -> Result<(), Self::Error>;
+    /// A level's own text, formatted ([`Level::write_own_text`]).
+    fn own_text(&mut self, key: Key, level: Level<'_>) -> Result<(), Self::Error>;
+    fn location(&mut self, key: Key, location: Location<'_>) -> Result<(), Self::Error>;
+    /// A level's own info fields, sensitive values shown only when `reveal`.
+    fn info(&mut self, key: Key, info: &Info, reveal: bool) -> Result<(), Self::Error>;
+    /// The keys of a level's sensitive fields.
+    fn sensitive_keys(&mut self, key: Key, info: &Info) -> Result<(), Self::Error>;
+    /// `true`.
+    fn flag(&mut self, key: Key) -> Result<(), Self::Error>;
+    fn node(&mut self, key: Key, node: &Node<'_>) -> Result<(), Self::Error>;
+    fn children(&mut self, key: Key, children: &Children<'_>) -> Result<(), Self::Error>;
+}
+
 /// One level of the JSON tree.
-struct Node<'a> {
+pub(crate) struct Node<'a> {
     level: Level<'a>,
     root: bool,
     options: Options,
     /// A level's text the size check formatted already.
     known: &'a KnownText<'a>,
+}
+
+static NO_INFO: Info = Info::new();
+
+impl<'a> Node<'a> {
+    /// A level's fields, in the order of the documented shape.
+    pub(crate) fn write<F: Fields>(&self, fields: &mut F) -> Result<(), F::Error> {
+        let level = self.level;
+        let verror = level.verror();
+        if level.name_is_plain() {
+            fields.plain_str(NAME, level.name)?;
+        } else {
+            fields.str(NAME, level.name)?;
+        }
+        if self.root {
+            fields.message(MESSAGE, level.error, self.known)?;
+        }
+        match verror {
+            Some(v) if v.held().is_none() => fields.str(SHORT_MESSAGE, v.short_message())?,
+            _ => match self.known.of(level.error) {
+                Some(text) => fields.str(SHORT_MESSAGE, text)?,
+                None => fields.own_text(SHORT_MESSAGE, level)?,
+            },
+        }
+        let info = verror.map_or(&NO_INFO, VError::own_info);
+        // Left out when empty: a reader takes a missing `info` as empty.
+        if !info.is_empty() {
+            fields.info(INFO, info, self.options.reveal_sensitive)?;
+        }
+        if info.sensitive_keys().next().is_some() {
+            fields.sensitive_keys(SENSITIVE, info)?;
+        }
+        if let Some(location) = verror.and_then(VError::location) {
+            fields.location(LOCATION, location)?;
+        }
+        if verror.is_some_and(VError::skips_cause_message) {
+            fields.flag(SKIP_CAUSE_MESSAGE)?;
+        }
+        match verror {
+            Some(v) if v.is_multi() => fields.children(
+                ERRORS,
+                &Children {
+                    errors: v.errors(),
+                    options: self.options,
+                    known: self.known,
+                },
+            )?,
+            _ => {
+                if let Some(cause) = level.cause() {
+                    fields.node(CAUSE, &self.below(cause))?;
+                }
+            }
+        }
+        if let Some(backtrace) = verror.and_then(VError::backtrace)
+            && !self.options.omit_backtraces
+        {
+            fields.str(BACKTRACE, backtrace.as_str())?;
+        }
+        Ok(())
+    }
+
+    /// The node of a level below this one.
+    fn below(&self, level: Level<'a>) -> Node<'a> {
+        Node {
+            level,
+            root: false,
+            options: self.options,
+            known: self.known,
+        }
+    }
+}
+
+/// The children of a MultiError, each a node.
+pub(crate) struct Children<'a> {
+    errors: &'a [VError],
+    options: Options,
+    known: &'a KnownText<'a>,
+}
+
+impl<'a> Children<'a> {
+    pub(crate) fn nodes(&self) -> impl Iterator<Item = Node<'a>> + '_ {
+        self.errors.iter().map(|child| Node {
+            level: Level::new(child, None),
+            root: false,
+            options: self.options,
+            known: self.known,
+        })
+    }
+}
+
+// ---- serde: the fields as a map ----------------------------------------------------------
+
+impl Serialize for Node<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = MapFields(serializer.serialize_map(None)?);
+        self.write(&mut map)?;
+        map.0.end()
+    }
+}
+
+impl Serialize for Children<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.errors.len()))?;
+        for node in self.nodes() {
+            seq.serialize_element(&node)?;
+        }
+        seq.end()
+    }
+}
+
+struct MapFields<M>(M);
+
+impl<M: SerializeMap> Fields for MapFields<M> {
+    type Error = M::Error;
+
+    fn str(&mut self, key: Key, value: &str) -> Result<(), M::Error> {
+        self.0.serialize_entry(key.name, value)
+    }
+
+    fn plain_str(&mut self, key: Key, value: &str) -> Result<(), M::Error> {
+        self.0.serialize_entry(key.name, value)
+    }
+
+    fn message(
+        &mut self,
+        key: Key,
+        error: &(dyn Error + 'static),
+        known: &KnownText<'_>,
+    ) -> Result<(), M::Error> {
+        self.0
+            .serialize_entry(key.name, &Collect(FullMessage { error, known }))
+    }
+
+    fn own_text(&mut self, key: Key, level: Level<'_>) -> Result<(), M::Error> {
+        self.0.serialize_entry(key.name, &Collect(level.own_text()))
+    }
+
+    fn location(&mut self, key: Key, location: Location<'_>) -> Result<(), M::Error> {
+        self.0.serialize_entry(key.name, &location)
+    }
+
+    fn info(&mut self, key: Key, info: &Info, reveal: bool) -> Result<(), M::Error> {
+        if reveal {
+            self.0.serialize_entry(key.name, &info.revealed())
+        } else {
+            self.0.serialize_entry(key.name, info)
+        }
+    }
+
+    fn sensitive_keys(&mut self, key: Key, info: &Info) -> Result<(), M::Error> {
+        self.0.serialize_entry(key.name, &SensitiveKeys(info))
+    }
+
+    fn flag(&mut self, key: Key) -> Result<(), M::Error> {
+        self.0.serialize_entry(key.name, &true)
+    }
+
+    fn node(&mut self, key: Key, node: &Node<'_>) -> Result<(), M::Error> {
+        self.0.serialize_entry(key.name, node)
+    }
+
+    fn children(&mut self, key: Key, children: &Children<'_>) -> Result<(), M::Error> {
+        self.0.serialize_entry(key.name, children)
+    }
 }
 
 /// `Display` of an error's whole message, streamed into the serializer.
@@ -210,77 +442,6 @@ impl fmt::Display for FullMessage<'_> {
     }
 }
 
-static NO_INFO: Info = Info::new();
-
-impl Serialize for Node<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let level = self.level;
-        let verror = level.verror();
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("name", level.name)?;
-        if self.root {
-            let message = FullMessage {
-                error: level.error,
-                known: self.known,
-            };
-            map.serialize_entry("message", &Collect(message))?;
-        }
-        match verror {
-            Some(v) if v.held().is_none() => {
-                map.serialize_entry("short_message", v.short_message())?
-            }
-            _ => match self.known.of(level.error) {
-                Some(text) => map.serialize_entry("short_message", text)?,
-                None => map.serialize_entry("short_message", &Collect(level.own_text()))?,
-            },
-        }
-        let info = verror.map_or(&NO_INFO, VError::own_info);
-        if info.is_empty() {
-            // Left out: a reader takes a missing `info` as empty.
-        } else if self.options.reveal_sensitive {
-            map.serialize_entry("info", &info.revealed())?;
-        } else {
-            map.serialize_entry("info", info)?;
-        }
-        if info.sensitive_keys().next().is_some() {
-            map.serialize_entry("sensitive", &SensitiveKeys(info))?;
-        }
-        if let Some(location) = verror.and_then(VError::location) {
-            map.serialize_entry("location", location)?;
-        }
-        if verror.is_some_and(VError::skips_cause_message) {
-            map.serialize_entry("skip_cause_message", &true)?;
-        }
-        match verror {
-            Some(v) if v.is_multi() => {
-                let children = Children {
-                    errors: v.errors(),
-                    options: self.options,
-                    known: self.known,
-                };
-                map.serialize_entry("errors", &children)?;
-            }
-            _ => {
-                if let Some(cause) = level.cause() {
-                    let node = Node {
-                        level: cause,
-                        root: false,
-                        options: self.options,
-                        known: self.known,
-                    };
-                    map.serialize_entry("cause", &node)?;
-                }
-            }
-        }
-        if let Some(backtrace) = verror.and_then(VError::backtrace)
-            && !self.options.omit_backtraces
-        {
-            map.serialize_entry("backtrace", backtrace.as_str())?;
-        }
-        map.end()
-    }
-}
-
 /// Serializes a `Display` value as a string without building it first.
 struct Collect<T>(T);
 
@@ -290,120 +451,12 @@ impl<T: fmt::Display> Serialize for Collect<T> {
     }
 }
 
-struct Children<'a> {
-    errors: &'a [VError],
-    options: Options,
-    known: &'a KnownText<'a>,
-}
-
-impl Serialize for Children<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.errors.len()))?;
-        for child in self.errors {
-            seq.serialize_element(&Node {
-                level: Level::new(child, None),
-                root: false,
-                options: self.options,
-                known: self.known,
-            })?;
-        }
-        seq.end()
-    }
-}
-
 /// The keys of a level's sensitive fields.
 struct SensitiveKeys<'a>(&'a Info);
 
 impl Serialize for SensitiveKeys<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_seq(self.0.sensitive_keys())
-    }
-}
-
-/// The JSON of one level as read back.
-#[derive(serde::Deserialize)]
-struct Wire {
-    #[serde(default = "default_name")]
-    name: String,
-    #[serde(default)]
-    short_message: Option<String>,
-    /// Read only when `short_message` is missing (JSON of another producer).
-    #[serde(default)]
-    message: Option<String>,
-    #[serde(default)]
-    info: Info,
-    #[serde(default)]
-    sensitive: Vec<String>,
-    #[serde(default)]
-    location: Option<String>,
-    #[serde(default)]
-    skip_cause_message: bool,
-    #[serde(default)]
-    cause: Option<VError>,
-    #[serde(default)]
-    errors: Option<Vec<VError>>,
-    #[serde(default)]
-    backtrace: Option<String>,
-}
-
-/// Accepts a level only as a JSON object (serde's derive would also take an array).
-struct WireVisitor;
-
-impl<'de> Visitor<'de> for WireVisitor {
-    type Value = Wire;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an error object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Wire, A::Error> {
-        Wire::deserialize(MapAccessDeserializer::new(map))
-    }
-}
-
-fn default_name() -> String {
-    VError::DEFAULT_NAME.to_owned()
-}
-
-/// Reads back the JSON shape written by `Serialize`: the same names, messages, info
-/// and structure (foreign causes come back as `VError`s carrying their original
-/// names), so serializing again gives identical JSON. Unknown fields are ignored;
-/// `message` is recomputed from the levels, and read only as the message of a level
-/// without `short_message` (JSON written by another producer). Input nested past the deserializer's
-/// recursion limit is an error.
-///
-/// ```
-/// use verror::ResultExt;
-/// let err = "x".parse::<u8>().context("bad port").unwrap_err();
-/// let json = serde_json::to_string(&err).unwrap();
-/// let back: verror::VError = serde_json::from_str(&json).unwrap();
-/// assert_eq!(format!("{back:#}"), "bad port: invalid digit found in string");
-/// assert!(verror::has_cause_with_name(&back, "ParseIntError"));
-/// assert_eq!(serde_json::to_string(&back).unwrap(), json);
-/// ```
-impl<'de> Deserialize<'de> for VError {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<VError, D::Error> {
-        let mut wire = deserializer.deserialize_map(WireVisitor)?;
-        wire.info
-            .mark_sensitive(wire.sensitive.iter().map(String::as_str));
-        let sources = match (wire.errors, wire.cause) {
-            (Some(errors), _) => Sources::Multi(errors.into()),
-            (None, Some(cause)) => Sources::VError(cause),
-            (None, None) => Sources::None,
-        };
-        let below = sources.below();
-        let backtrace = wire.backtrace.map(Backtrace::from_text);
-        let name = sources.name_to_keep(wire.name);
-        Ok(VError::from_inner(Inner {
-            short: Cow::Owned(wire.short_message.or(wire.message).unwrap_or_default()),
-            skip_cause_message: wire.skip_cause_message,
-            backtrace_below: backtrace.is_some() || below.backtrace,
-            drop_depth: below.drop_depth,
-            extra: Extra::new(name, wire.info, backtrace),
-            sources,
-            location: wire.location.map(Location::text),
-            transparent: false,
-        }))
     }
 }
 

@@ -12,7 +12,6 @@ use serde_json::Value;
 use crate::VError;
 use crate::error::Sources;
 use crate::info::{self, Info};
-use crate::location::Location;
 
 impl VError {
     /// A `VError` that stands for a typed error and keeps its fields: its name is the
@@ -50,7 +49,7 @@ impl VError {
     /// ```
     #[track_caller]
     pub fn typed<E: Error + Serialize + Send + Sync + 'static>(error: E) -> VError {
-        let location = Location::caller(std::panic::Location::caller());
+        let location = std::panic::Location::caller();
         // A sequence or a map has no name of its own: it is taken whole.
         let Captured { name, info } = error
             .serialize(Capture)

@@ -18,7 +18,8 @@
 //! - `create`: one error with a formatted message;
 //! - `wrap3`: an `io::Error` wrapped in 3 levels of formatted context;
 //! - `alternate`: `{:#}` of that 3-level chain into a fresh `String`;
-//! - `json`: that chain as a JSON string (anyhow/eyre: their `chain()` messages as a
+//! - `json`: that chain as a JSON string (verror: `ErrorJson::to_json`, and the same
+//!   text through serde as `verror-serde`; anyhow/eyre: their `chain()` messages as a
 //!   JSON list; error-stack: its own `serde` serializer);
 //! - `backtrace` (backtrace run only): creating a `VError` that captures a backtrace
 //!   against `std::backtrace::Backtrace::force_capture()`.
@@ -154,8 +155,10 @@ fn json(c: &mut Criterion) {
     let anyhow = anyhow_chain(PATH, 3, 12);
     let eyre = eyre_chain(PATH, 3, 12);
     let error_stack = error_stack_chain(PATH, 3, 12);
+    let text = verror::ErrorJson::new(&verror).to_json();
+    assert_eq!(text, serde_json::to_string(&verror).unwrap());
     let sizes = [
-        ("verror", serde_json::to_string(&verror).unwrap().len()),
+        ("verror", text.len()),
         ("anyhow", messages(anyhow.chain()).len()),
         ("eyre", messages(eyre.chain()).len()),
         (
@@ -168,6 +171,9 @@ fn json(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("json");
     group.bench_function("verror", |b| {
+        b.iter(|| verror::ErrorJson::new(black_box(&verror)).to_json())
+    });
+    group.bench_function("verror-serde", |b| {
         b.iter(|| serde_json::to_string(black_box(&verror)).unwrap())
     });
     group.bench_function("anyhow", |b| {

@@ -179,10 +179,8 @@ fn json_len(value: &Value) -> usize {
 /// to serde_json's limit). Should the JSON still pass the budget or not read back, a
 /// stand-in says so: the top level's name and a cut message.
 pub(crate) fn chain_json_text(err: &(dyn Error + 'static), max: usize) -> Box<RawValue> {
-    let mut json = Limited::new(max);
-    let fits = serde_json::to_writer(&mut json, &ErrorJson::new(err).max_bytes(max)).is_ok();
-    if fits
-        && let Ok(text) = String::from_utf8(json.bytes)
+    let text = ErrorJson::new(err).max_bytes(max).to_json();
+    if text.len() <= max
         && let Ok(raw) = RawValue::from_string(text)
     {
         return raw;

@@ -97,22 +97,20 @@ impl Response {
             Response::Error(err) => err,
         };
         let start = dst.len();
-        let written = put_error_frame(&err, max_error_len, dst);
+        put_error_frame(&err, max_error_len, dst);
         let json_len = dst.len() - start - HEADER_LEN - 1;
-        match written {
-            Ok(()) if json_len <= max_error_len => Ok(()),
-            _ => {
-                dst.truncate(start);
-                Err(encode_too_large(
-                    "error",
-                    err.name(),
-                    json_len,
-                    max_error_len,
-                    max_error_len,
-                    dst,
-                ))
-            }
+        if json_len <= max_error_len {
+            return Ok(());
         }
+        dst.truncate(start);
+        Err(encode_too_large(
+            "error",
+            err.name(),
+            json_len,
+            max_error_len,
+            max_error_len,
+            dst,
+        ))
     }
 
     /// Reads a response payload (a frame without its header). A payload that is
@@ -166,20 +164,17 @@ const MAX_PAYLOAD_LEN: usize = u32::MAX as usize;
 
 /// Writes an error frame: the JSON, within `max_len` bytes, is written in place,
 /// then its length is patched into the header.
-fn put_error_frame(
-    err: &VError,
-    max_len: usize,
-    dst: &mut BytesMut,
-) -> Result<(), serde_json::Error> {
+fn put_error_frame(err: &VError, max_len: usize, dst: &mut BytesMut) {
     let start = dst.len();
     dst.put_u32(0);
     dst.put_u8(STATUS_ERROR);
     // Backtraces never leave the server, and are never resolved to be sent.
-    let json = ErrorJson::new(err).without_backtraces().max_bytes(max_len);
-    let written = serde_json::to_writer(dst.writer(), &json);
+    ErrorJson::new(err)
+        .without_backtraces()
+        .max_bytes(max_len)
+        .write_into(dst);
     let len = u32::try_from(dst.len() - start - HEADER_LEN).unwrap_or(u32::MAX);
     dst[start..start + HEADER_LEN].copy_from_slice(&len.to_be_bytes());
-    written
 }
 
 /// Writes the short error that stands in for a response too large to send, and
@@ -205,9 +200,6 @@ fn encode_too_large(
         builder = builder.info("error_name", error_name);
     }
     let err = builder.backtrace(false).build();
-    let start = dst.len();
-    if put_error_frame(&err, max_error_len, dst).is_err() {
-        dst.truncate(start);
-    }
+    put_error_frame(&err, max_error_len, dst);
     err
 }

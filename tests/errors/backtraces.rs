@@ -94,3 +94,57 @@ fn debug_of_an_unresolved_backtrace_does_not_resolve_it() {
     let debug = format!("{:?}", err.backtrace().unwrap());
     assert!(debug.contains("unresolved"), "{debug}");
 }
+
+/// Where the environment enables backtraces, a chain's first `VError` captures one and
+/// a level over a `VError` never does, even over a chain that holds none. Run in a
+/// child process with `RUST_LIB_BACKTRACE=1` (the environment is read once per
+/// process, and this process's must not matter).
+#[test]
+fn the_first_level_of_a_chain_decides() {
+    const CHILD: &str = "VERROR_BACKTRACE_CHILD";
+    if std::env::var_os(CHILD).is_none() {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["backtraces::the_first_level_of_a_chain_decides", "--exact"])
+            .env(CHILD, "1")
+            .env("RUST_LIB_BACKTRACE", "1")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let status = crate::process::wait_bounded(
+            &mut child,
+            std::time::Duration::from_secs(60),
+            "the backtrace child",
+        );
+        assert!(status.success(), "the child with backtraces on failed");
+        return;
+    }
+    let root = VError::new("root");
+    assert!(root.backtrace().is_some(), "a first level captures");
+    let io = Err::<(), _>(std::io::Error::other("disk"))
+        .context("read")
+        .unwrap_err();
+    assert!(
+        io.backtrace().is_some(),
+        "a first level over a foreign error captures"
+    );
+    let plain = VError::builder().message("none").backtrace(false).build();
+    let wrapped = Err::<(), _>(plain).context("outer").unwrap_err();
+    let built = VError::builder().cause(wrapped).message("built").build();
+    let multi = VError::multi([
+        built,
+        VError::builder().message("b").backtrace(false).build(),
+    ]);
+    assert!(
+        verror::find_backtrace(&multi).is_none(),
+        "no level over a VError captures"
+    );
+    let forced = VError::builder()
+        .cause(multi)
+        .message("forced")
+        .backtrace(true)
+        .build();
+    assert!(
+        forced.backtrace().is_some(),
+        "forcing still captures over a chain without one"
+    );
+}

@@ -120,3 +120,67 @@ fn control_characters_and_unicode_in_messages() {
     assert_eq!(back.short_message(), err.short_message());
     assert_eq!(serde_json::to_string(&back).unwrap(), json);
 }
+
+/// A foreign error whose `Display` fails on its own (a broken impl: the writer took
+/// everything) and whose source fails too.
+#[derive(Debug)]
+struct BrokenDisplay(Option<Box<BrokenDisplay>>);
+
+impl std::fmt::Display for BrokenDisplay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "outer part"
+        } else {
+            "inner part"
+        })?;
+        Err(std::fmt::Error)
+    }
+}
+
+impl std::error::Error for BrokenDisplay {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.as_deref().map(|e| e as _)
+    }
+}
+
+/// Every rendering takes a failing `Display` as the end of that level's text: none
+/// panics or fails (`format!` and serde_json's `collect_str` panic on such an error).
+#[test]
+fn a_failing_display_ends_its_text() {
+    let broken = BrokenDisplay(Some(Box::new(BrokenDisplay(None))));
+    let err = VError::wrap(VError::wrap(broken, "middle"), "top");
+    let story = "top: middle: outer part: inner part";
+    assert_eq!(format!("{err:#}"), story);
+    assert_eq!(err.message(), story);
+    let json = serde_json::to_string(&err).unwrap();
+    assert_eq!(verror::ErrorJson::new(&err).to_json(), json);
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["message"], story);
+    assert_eq!(value["cause"]["cause"]["short_message"], "outer part");
+    assert_eq!(
+        value["cause"]["cause"]["cause"]["short_message"],
+        "inner part"
+    );
+    let report = format!("{err:?}");
+    assert!(
+        report.contains("outer part") && report.contains("inner part"),
+        "{report}"
+    );
+    assert!(format!("{err:#?}").contains("outer part"));
+    assert!(verror::full_stack(&err).contains("inner part"));
+    for format in verror::records::LogFormat::ALL {
+        let record = verror::records::LogRecord::new(verror::records::Severity::Error, "failed");
+        assert!(
+            record
+                .with_error(format, Some(&err))
+                .to_json_line()
+                .contains("inner part")
+        );
+    }
+    // A level made by `?` over one, as its own text.
+    let held = VError::from(std::io::Error::other(BrokenDisplay(None)));
+    assert_eq!(
+        serde_json::to_value(&held).unwrap()["short_message"],
+        "inner part"
+    );
+}

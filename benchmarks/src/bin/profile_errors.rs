@@ -9,7 +9,8 @@
 //! RUST_LIB_BACKTRACE=0 valgrind --tool=callgrind target/release/profile_errors json 10000
 //! ```
 //!
-//! OP: `create`, `wrap3`, `alternate`, `json` (verror); `anyhow-create`, `anyhow-wrap3`,
+//! OP: `create`, `wrap3`, `alternate`, `json` (verror's `ErrorJson::to_json`),
+//! `json-serde` (the same text through serde, `serde_json::to_string`); `anyhow-create`, `anyhow-wrap3`,
 //! `anyhow-alternate`, `anyhow-json`, `error-stack-json`; `none` (the baseline to
 //! subtract from a count); `show` prints the chain; `paired` times the pairs.
 
@@ -53,7 +54,8 @@ fn run(op: &str, n: usize, e: &Errors) {
             ))),
             "alternate" => drop(black_box(format!("{:#}", black_box(v)))),
             "anyhow-alternate" => drop(black_box(format!("{:#}", black_box(a)))),
-            "json" => drop(black_box(serde_json::to_string(black_box(v)).unwrap())),
+            "json" => drop(black_box(verror::ErrorJson::new(black_box(v)).to_json())),
+            "json-serde" => drop(black_box(serde_json::to_string(black_box(v)).unwrap())),
             "anyhow-json" => drop(black_box(messages(black_box(a).chain()))),
             "error-stack-json" => drop(black_box(serde_json::to_string(black_box(&e.es)).unwrap())),
             _ => return,
@@ -81,6 +83,7 @@ fn main() {
                 ("alternate", "anyhow-alternate"),
                 ("json", "anyhow-json"),
                 ("json", "error-stack-json"),
+                ("json-serde", "error-stack-json"),
             ];
             for (op, theirs) in pairs {
                 let mut ratios = Vec::new();

@@ -499,10 +499,7 @@ fn renderings(err: &VError) -> Vec<(&'static str, String)> {
         ("report", format!("{err:?}")),
         ("full_stack", verror::full_stack(err)),
         ("message", err.message()),
-        (
-            "json",
-            serde_json::to_string(err).expect("a VError serializes"),
-        ),
+        ("json", json_text(ErrorJson::new(err))),
         ("info", format!("{:?}", verror::info(err))),
         ("public", format!("{:?}", verror::public_view(err))),
         (
@@ -553,8 +550,7 @@ fn strip_backtraces(level: &mut Value) {
 /// `ErrorJson::without_backtraces` is the JSON with every backtrace left out, and
 /// nothing else changed.
 fn check_without_backtraces(err: &VError, json: &str) {
-    let without = serde_json::to_string(&ErrorJson::new(err).without_backtraces())
-        .expect("a VError serializes");
+    let without = json_text(ErrorJson::new(err).without_backtraces());
     if !has_backtrace(err) {
         assert_eq!(
             without, json,
@@ -616,8 +612,7 @@ fn check_public(err: &VError) {
         );
     }
     assert!(levels <= verror::chain(err).count());
-    let json = serde_json::to_string(&ErrorJson::new(&public).reveal_sensitive())
-        .expect("a VError serializes");
+    let json = json_text(ErrorJson::new(&public).reveal_sensitive());
     assert_no_secret("public revealed", &json);
 }
 
@@ -650,8 +645,7 @@ fn round_trip(err: &VError, outputs: &[(&'static str, String)]) -> (String, VErr
         "serialize → deserialize → serialize changed the JSON"
     );
     if !has_backtrace(err) {
-        let without = serde_json::to_string(&ErrorJson::new(err).without_backtraces())
-            .expect("a VError serializes");
+        let without = json_text(ErrorJson::new(err).without_backtraces());
         assert!(
             without == json,
             "no backtrace, yet without_backtraces changed the JSON"
@@ -799,7 +793,20 @@ fn json_within(err: &VError, bytes: Option<usize>, depth: Option<usize>) -> Stri
     if let Some(depth) = depth {
         json = json.max_depth(depth);
     }
-    serde_json::to_string(&json).expect("a VError serializes")
+    json_text(json)
+}
+
+/// The JSON text of `json`, which `to_json` writes byte for byte as serde_json does.
+fn json_text(json: ErrorJson<'_>) -> String {
+    let text = json.to_json();
+    let serialized = serde_json::to_string(&json).expect("a VError serializes");
+    assert!(
+        text == serialized,
+        "to_json and serde_json differ:\n{}\n{}",
+        head(&text),
+        head(&serialized)
+    );
+    text
 }
 
 /// The first bytes of `text`, for a failure's message.
@@ -949,8 +956,7 @@ pub fn verror_json(data: &[u8]) {
     check_public(&err);
     check_bounds(&err);
     round_trip(&err, &checked_renderings(&err));
-    let revealed =
-        serde_json::to_string(&ErrorJson::new(&err).reveal_sensitive()).expect("serializes");
+    let revealed = json_text(ErrorJson::new(&err).reveal_sensitive());
     let value: Value = serde_json::from_str(&revealed)
         .unwrap_or_else(|e| panic!("the revealing JSON does not read back ({e}): {revealed}"));
     assert!(value.is_object(), "{revealed}");
@@ -1584,8 +1590,7 @@ pub fn verror_chain(data: &[u8]) {
 
     // The secret is hidden, not lost: the revealing JSON has it where a field holds it.
     // (Past the budget a sensitive field may be cut off with its level.)
-    let revealed =
-        serde_json::to_string(&ErrorJson::new(&err).reveal_sensitive()).expect("serializes");
+    let revealed = json_text(ErrorJson::new(&err).reveal_sensitive());
     if revealed.contains(SECRET) || written_whole(&err, &revealed, true) {
         assert_eq!(
             revealed.contains(SECRET),
@@ -1595,7 +1600,6 @@ pub fn verror_chain(data: &[u8]) {
         );
     }
     // Read back from JSON, it is gone for good.
-    let revealed =
-        serde_json::to_string(&ErrorJson::new(&back).reveal_sensitive()).expect("serializes");
+    let revealed = json_text(ErrorJson::new(&back).reveal_sensitive());
     assert_no_secret("read-back revealed", &revealed);
 }
