@@ -117,7 +117,7 @@ pub(crate) enum Sources {
     None,
     VError(VError),
     Io(std::io::Error),
-    Foreign(Box<dyn Foreign>),
+    Foreign(ForeignBox),
     /// The children of a MultiError; `source()` is the first.
     Multi(Children),
 }
@@ -158,6 +158,52 @@ impl Drop for Children {
 #[inline(never)]
 fn drop_children(children: Box<[VError]>) {
     drop(children);
+}
+
+/// A foreign error, dropped out of line (its drop, a call through its vtable, would
+/// cost every level's drop two registers kept across it).
+pub(crate) struct ForeignBox(Box<dyn Foreign>);
+
+impl std::ops::Deref for ForeignBox {
+    type Target = dyn Foreign;
+
+    fn deref(&self) -> &dyn Foreign {
+        &*self.0
+    }
+}
+
+impl Drop for ForeignBox {
+    #[inline]
+    fn drop(&mut self) {
+        // A zero-sized stand-in: boxing it allocates nothing, dropping it does nothing.
+        drop_foreign(std::mem::replace(&mut self.0, Box::new(Dropped)));
+    }
+}
+
+#[inline(never)]
+fn drop_foreign(foreign: Box<dyn Foreign>) {
+    drop(foreign);
+}
+
+/// What a dropped [`ForeignBox`] holds while its own drop ends.
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("dropped")
+    }
+}
+
+impl Error for Dropped {}
+
+impl Foreign for Dropped {
+    fn name(&self) -> &'static str {
+        crate::chain::FOREIGN_NAME
+    }
+    fn error(&self) -> &(dyn Error + Send + Sync + 'static) {
+        self
+    }
 }
 
 /// A foreign error with the name of its Rust type, in one allocation.
@@ -205,7 +251,7 @@ impl Sources {
             return Sources::Io(io);
         }
         match slot {
-            Some(error) => Sources::Foreign(Box::new(Typed(error))),
+            Some(error) => Sources::Foreign(ForeignBox(Box::new(Typed(error)))),
             // Unreachable: only the branches above take the value out.
             None => Sources::None,
         }
@@ -218,7 +264,7 @@ impl Sources {
             Ok(verror) => Sources::VError(*verror),
             Err(error) => match error.downcast::<std::io::Error>() {
                 Ok(io) => Sources::Io(*io),
-                Err(error) => Sources::Foreign(Box::new(Boxed(error))),
+                Err(error) => Sources::Foreign(ForeignBox(Box::new(Boxed(error)))),
             },
         }
     }
