@@ -102,3 +102,44 @@ pub fn allocations_per_construction() {
     let (_, ok) = allocations(|| Ok::<u8, std::io::Error>(1).context("never"));
     assert_eq!(ok, 0);
 }
+
+/// The JSON text of a chain is written into one allocation, sized ahead from the
+/// budget's measure: no growth on the way, whatever the chain holds.
+pub fn json_text_in_one_allocation() {
+    use verror::ErrorJson;
+
+    let _profiler = dhat::Profiler::builder().testing().build();
+    let io = std::io::Error::new(std::io::ErrorKind::NotFound, "/etc/app.toml: not found");
+    let contexts = Err::<(), _>(io)
+        .context("failed to read config /etc/app.toml")
+        .with_context(|| format!("failed to load shard {}", 3))
+        .with_context(|| format!("worker {} failed to start", 12))
+        .unwrap_err();
+    let fields = VError::builder()
+        .name("ConnectionError")
+        .info("peer", "127.0.0.1:50412")
+        .info("conn_id", 7)
+        .info("ratio", 0.25)
+        .info("tags", ["a", "b"])
+        .info(
+            "limits",
+            serde_json::json!({"max_frame_len": 1_048_576, "strict": true}),
+        )
+        .sensitive_info("token", "hunter2")
+        .cause(contexts)
+        .message(format_args!("connection {} lost", 7))
+        .build();
+    let hidden = VError::builder()
+        .name("ServiceUnavailable")
+        .cause(fields)
+        .skip_cause_message()
+        .message("try again later")
+        .build();
+    let read_back: VError = serde_json::from_str(&ErrorJson::new(&hidden).to_json()).unwrap();
+    for (what, err) in [("chain", &hidden), ("read back", &read_back)] {
+        for json in [ErrorJson::new(err), ErrorJson::new(err).reveal_sensitive()] {
+            let (text, blocks) = allocations(|| json.to_json());
+            assert_eq!(blocks, 1, "{what}: {text}");
+        }
+    }
+}

@@ -25,6 +25,10 @@ const TESTS: &[(&str, fn())] = &[
         "allocations::allocations_per_construction",
         allocations::allocations_per_construction,
     ),
+    (
+        "allocations::json_text_in_one_allocation",
+        allocations::json_text_in_one_allocation,
+    ),
     #[cfg(all(feature = "server", feature = "tracing"))]
     (
         memory::TEST,
