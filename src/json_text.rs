@@ -289,7 +289,7 @@ fn write_string<B: Buffer>(out: &mut B, text: &str) {
 /// `"`, `\` and the control characters below U+0020 (`\b`, `\t`, `\n`, `\f`, `\r`, or
 /// `\u00xx`); everything else, non-ASCII included, as it is. What needs no escaping is
 /// copied in runs, found eight bytes at a time.
-pub(crate) fn escape<B: Buffer>(out: &mut B, text: &str) {
+fn escape<B: Buffer>(out: &mut B, text: &str) {
     let bytes = text.as_bytes();
     // `start`: the first byte not yet written; `at`: the first not yet looked at. Both
     // are character boundaries: a byte to escape is ASCII.

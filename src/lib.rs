@@ -13,7 +13,7 @@
 //! # Quick start
 //!
 //! ```
-//! use verror::{ResultExt, VError};
+//! use verror::{ErrorJson, ResultExt, VError};
 //!
 //! fn parse_port(text: &str) -> verror::Result<u16> {
 //!     // `?` converts the standard errors as they are: this level *is* the ParseIntError.
@@ -46,10 +46,10 @@
 //! assert_eq!(verror::info(&err).get("line"), Some(&serde_json::json!(3)));
 //!
 //! // JSON out and back in, every name, message and field intact.
-//! let json = serde_json::to_string(&err).unwrap();
+//! let json = ErrorJson::new(&err).to_json();
 //! let back: VError = serde_json::from_str(&json).unwrap();
 //! assert_eq!(format!("{back:#}"), format!("{err:#}"));
-//! assert_eq!(serde_json::to_string(&back).unwrap(), json);
+//! assert_eq!(ErrorJson::new(&back).to_json(), json);
 //!
 //! // `{:?}` is a report with every level, its fields and where it was made.
 //! let report = format!("{err:?}");
@@ -76,7 +76,7 @@
 //! | `{:?}` | the report: name, message, info fields, location, numbered causes, MultiError children as a tree, the backtrace when captured |
 //! | `{:#?}` | a struct view of the first 8 levels and 64 children of each MultiError |
 //! | [`full_stack`] | node-verror's `fullStack`: each level's `Name: message` and location, joined by `"\ncaused by: "`, up to 256 KiB |
-//! | JSON | the [`ErrorJson`] shape, within a size budget; [`records`] has whole ECS, OpenTelemetry and Bunyan records |
+//! | JSON | the [`ErrorJson`] shape, within a size budget: [`ErrorJson::to_json`] for the text, `Serialize` for an error inside other serde data (the same bytes through `serde_json`); [`records`] has whole ECS, OpenTelemetry and Bunyan records |
 //!
 //! Every rendering is linear in the chain's size and runs in constant stack, at any
 //! depth and shape (150,000 levels on a 1 MiB thread in the tests, past what any
