@@ -116,7 +116,11 @@ impl<'a> Level<'a> {
     pub(crate) fn text(&self) -> Cow<'a, str> {
         match self.verror() {
             Some(verror) if verror.held().is_none() => Cow::Borrowed(verror.short_message()),
-            _ => Cow::Owned(self.own_text().to_string()),
+            _ => {
+                let mut text = String::new();
+                self.write_own_text(&mut text);
+                Cow::Owned(text)
+            }
         }
     }
 }
@@ -233,11 +237,11 @@ impl<'a> Level<'a> {
     }
 }
 
-/// `value`'s `Display` as a string, as [`write_display`] writes it (`to_string` panics
-/// where a `Display` fails on its own).
+/// `value`'s `Display` as a string, its text ending where it fails on its own
+/// (`to_string` panics there).
 pub(crate) fn display_string(value: &dyn fmt::Display) -> String {
     let mut text = String::new();
-    let _ = write_display(&mut text, value);
+    let _ = write!(text, "{value}");
     text
 }
 

@@ -44,7 +44,8 @@ impl Segments<'_> {
     }
 
     /// A segment written by a foreign `Display`: its own failure ends the segment, a
-    /// failure of `out` the message.
+    /// failure of `out` the message (what `chain::write_display` does for any writer,
+    /// here without a second trip through the formatting machinery).
     fn write_display(&mut self, display: &dyn fmt::Display) -> fmt::Result {
         match write!(self, "{display}") {
             Err(error) if self.failed => Err(error),
